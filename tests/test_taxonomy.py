@@ -1,0 +1,21 @@
+from routing_rules.taxonomy import TAXONOMY_PATH, taxonomy
+
+from .conftest import SHARED
+
+
+def test_packaged_taxonomy_is_the_shared_contract():
+    shared = SHARED / "spec" / "taxonomy.yaml"
+    if not shared.exists():
+        import pytest
+
+        pytest.skip("shared/spec/taxonomy.yaml is not beside this checkout")
+    assert TAXONOMY_PATH.read_text() == shared.read_text()
+
+
+def test_taxonomy_has_the_contract_codes():
+    tax = taxonomy()
+    assert len(tax.topics) == 48
+    assert len(tax.agencies) == 26
+    assert tax.agency_of("listrik_padam") == "pln"
+    assert tax.agencies["pln"].is_national
+    assert not tax.agencies["dinas_pupr"].is_national
