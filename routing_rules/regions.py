@@ -9,7 +9,7 @@ panjang", "Jakpus", "Jogja". Extra spellings live in ``rules/region_aliases.yaml
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -52,6 +52,10 @@ class RegionIndex:
     regency_names: dict[str, tuple[str, ...]]
     province_names: dict[str, str]
     max_name_tokens: int
+    # spellings written solid or split ("Pematang Siantar" / "Pematangsiantar")
+    compact_names: dict[str, str] = field(default_factory=dict)
+    # everyday aliases ("tangsel"): always places, even where they are words too
+    alias_names: frozenset[str] = frozenset()
 
     def province_of(self, regency_code: str) -> Province:
         return self.provinces[self.regencies[regency_code].province_code]
@@ -90,6 +94,7 @@ def region_index() -> RegionIndex:
     province_names = {" ".join(tokens(p.name)): p.code for p in provinces.values()}
 
     aliases = yaml.safe_load(ALIASES_PATH.read_text(encoding="utf-8")) or {}
+    alias_keys = {" ".join(tokens(a)) for a in (aliases.get("regencies") or {})}
     for alias, official in (aliases.get("regencies") or {}).items():
         reg = next((r for r in regencies.values() if r.name == official), None)
         if reg is None:
@@ -102,12 +107,16 @@ def region_index() -> RegionIndex:
         province_names[" ".join(tokens(alias))] = code
 
     longest = max(len(k.split()) for k in [*names, *province_names])
+    compact = {k.replace(" ", ""): k for k in names if " " in k}
+    compact.update({k.replace(" ", ""): k for k in names if " " not in k})
     return RegionIndex(
         provinces=provinces,
         regencies=regencies,
         regency_names={k: tuple(sorted(v)) for k, v in names.items()},
         province_names=province_names,
         max_name_tokens=longest,
+        compact_names=compact,
+        alias_names=frozenset(alias_keys),
     )
 
 

@@ -13,7 +13,7 @@ travel with the case to the triage queue. Nothing here guesses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,6 +29,9 @@ NOT_REGENCY_CUES = frozenset(
     | {"gang", "gg", "kampung", "kp", "perumahan", "perum", "pasar", "terminal", "stasiun"}
 )
 LOCATIVE_CUES = frozenset({"di", "warga", "daerah", "wilayah", "kawasan", "sekitar"})
+# "saya tinggal di Kota Bekasi, jalan rusak di Kabupaten Bekasi": where the
+# reporter lives is named after these; the incident's place wins over it.
+RESIDENCE_CUES = frozenset({"tinggal", "domisili", "berdomisili", "asal", "rumah", "alamat"})
 # SMS 1708: a bare keyword that names both a regency and a city means the
 # regency; the city is written with KOTA in front ("KOTABANJAR" / "KOTA BANJAR").
 SMS_BARE_KEYWORD_KIND = "kabupaten"
@@ -48,6 +51,7 @@ class Mention:
     explicit: bool  # named with Kabupaten/Kota or a locative ("di", "warga")
     position: int
     surface: str
+    residence: bool = False  # where the reporter lives, not necessarily the incident
 
 
 @dataclass
@@ -71,6 +75,7 @@ def scan(text: str, index: RegionIndex | None = None) -> list[Mention]:
         step = 1
         for size in range(min(index.max_name_tokens, len(low) - i), 0, -1):
             key = " ".join(low[i : i + size])
+            key = index.compact_names.get(key.replace(" ", ""), key)
             mention = None
             if key in index.regency_names and prev not in NOT_REGENCY_CUES:
                 mention = _regency_mention(index, key, raw[i], prev, i)
@@ -78,6 +83,8 @@ def scan(text: str, index: RegionIndex | None = None) -> list[Mention]:
                 code = index.province_names[key]
                 mention = Mention("province", (code,), prev in LOCATIVE_CUES, i, key)
             if mention is not None:
+                if mention.kind == "regency" and RESIDENCE_CUES & set(low[max(0, i - 4) : i]):
+                    mention = replace(mention, residence=True)
                 found.append(mention)
                 step = size
                 break
@@ -94,7 +101,7 @@ def _regency_mention(
         narrowed = tuple(c for c in codes if index.regencies[c].kind == kind)
         return Mention("regency", narrowed or codes, True, position, f"{prev} {key}")
     explicit = prev in LOCATIVE_CUES
-    is_word = " " not in key and key in common_words()
+    is_word = " " not in key and key in common_words() and key not in index.alias_names
     if is_word and not explicit and not original[:1].isupper():
         return None
     return Mention("regency", codes, explicit, position, key)
@@ -160,10 +167,11 @@ def resolve_region(
     mentions = scan(text, index)
     text_province = next((m.codes[0] for m in mentions if m.kind == "province"), None)
     province = hint_province or text_province
-    text_regencies = [_narrow(index, m.codes, province) for m in mentions if m.kind == "regency"]
-    explicit_text = [
-        _narrow(index, m.codes, province) for m in mentions if m.kind == "regency" and m.explicit
-    ]
+    regency_mentions = sorted(
+        (m for m in mentions if m.kind == "regency"), key=lambda m: (m.residence, m.position)
+    )
+    text_regencies = [_narrow(index, m.codes, province) for m in regency_mentions]
+    explicit_text = [_narrow(index, m.codes, province) for m in regency_mentions if m.explicit]
 
     if len(hint_regencies) == 1:
         hinted = hint_regencies[0]
@@ -199,14 +207,15 @@ def resolve_region(
         res.province_code = index.regencies[res.regency_code].province_code
         res.candidates = []
     else:
-        res.province_code = province
+        shared = {index.regencies[c].province_code for c in res.candidates}
+        res.province_code = province or (shared.pop() if len(shared) == 1 else None)
         if res.candidates:
             names = ", ".join(_describe(index, c) for c in res.candidates)
             res.reasons.append(f"wilayah:ambigu — nama wilayah cocok dengan beberapa: {names}")
-        if province:
+        if res.province_code:
             source = "region_hint" if hint_province else "text"
             res.source = res.source or source
-            res.reasons.append(f"wilayah:{source} — provinsi {_describe(index, province)}")
+            res.reasons.append(f"wilayah:{source} — provinsi {_describe(index, res.province_code)}")
         elif not res.candidates:
             res.reasons.append("wilayah:tidak_diketahui — tidak ada wilayah di metadata/teks")
     return res
