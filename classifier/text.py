@@ -71,10 +71,14 @@ class IndonesianStemmer(BaseEstimator, TransformerMixin):
         self.protected = protected
 
     def fit(self, X: Iterable[list[str]], y: object = None) -> IndonesianStemmer:  # noqa: N803
+        """Stem the training vocabulary once; the table ships with the model, so a
+        freshly loaded worker does not pay Sastrawi's cost for words it has seen."""
         self.stemmer_ = FastStemmer(self.protected)
         self.stop_words_ = stop_words()
+        vocabulary = {w for words in X for w in words}
+        self.stem_table_ = {w: self.stemmer_.stem_word(w) for w in sorted(vocabulary)}
         return self
 
     def transform(self, X: Iterable[list[str]]) -> list[str]:  # noqa: N803
-        stem, stops = self.stemmer_.stem_word, self.stop_words_
-        return [" ".join(stem(w) for w in words if w not in stops) for words in X]
+        table, stem, stops = self.stem_table_, self.stemmer_.stem_word, self.stop_words_
+        return [" ".join(table.get(w) or stem(w) for w in words if w not in stops) for words in X]

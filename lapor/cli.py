@@ -23,6 +23,10 @@ app = typer.Typer(
 )
 rules_app = typer.Typer(help="Check and explain the routing rules.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+bench_app = typer.Typer(
+    help="Benchmarks (ratios against baselines in the same run).", no_args_is_help=True
+)
+app.add_typer(bench_app, name="bench")
 out = Console()
 err = Console(stderr=True)
 
@@ -146,6 +150,74 @@ def route(
         err.print(f"wrote {len(lines)} decisions to {out_file}")
     else:
         sys.stdout.write("\n".join(lines) + "\n")
+
+
+@app.command()
+def evaluate(
+    data: Annotated[Path, typer.Option("--data", help="Labelled JSONL/CSV (agency, topic).")],
+    plot: Annotated[Path | None, typer.Option(help="Write a confusion-matrix PNG here.")] = None,
+) -> None:
+    """Score the current model on a labelled file: accuracy, macro-F1, confusions, triage."""
+    from classifier.model import load_model
+    from classifier.train import evaluate as score
+
+    settings = get_settings()
+    ensure_model(settings)
+    model = load_model(settings.model_path)
+    records = _read_input(data)
+    try:
+        result = score(model, records)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if plot:
+        from classifier.report import plot_confusion
+
+        plot_confusion(model, records, plot)
+        result["plot"] = str(plot)
+    out.print_json(json.dumps(result))
+
+
+@app.command()
+def experiment(
+    data: Annotated[Path, typer.Option("--data", help="Any labelled CSV.")],
+    text_col: Annotated[str, typer.Option(help="Column with the text (or a token list).")],
+    label_col: Annotated[str, typer.Option(help="Column with the label.")],
+    sep: Annotated[str, typer.Option(help="Field separator.")] = ",",
+    test_size: Annotated[float, typer.Option(help="Held-out share.")] = 0.3,
+    seed: Annotated[int, typer.Option(help="Split seed.")] = 42,
+) -> None:
+    """Train the shared pipeline on a stratified split of a file; print held-out scores."""
+    from classifier.experiment import load_labelled, run_experiment
+
+    if not data.exists():
+        raise fail(f"{data} does not exist")
+    try:
+        texts, labels = load_labelled(data, text_col, label_col, sep)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    out.print_json(json.dumps(run_experiment(texts, labels, test_size, seed)))
+
+
+@bench_app.command("classify")
+def bench_classify(
+    n: Annotated[int, typer.Option(help="Complaints to classify.")] = 3000,
+    batch: Annotated[int, typer.Option(help="Batch size.")] = 500,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """Full pipeline vs bare model vs naive stock-Sastrawi baseline, in one run."""
+    from lapor.bench import bench_classify as run
+
+    settings = get_settings()
+    ensure_model(settings)
+    result = run(settings.model_path, n=n, batch=batch)
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return
+    table = Table(title="classification throughput (complaints/s)")
+    for key in result:
+        table.add_column(key)
+    table.add_row(*(str(v) for v in result.values()))
+    out.print(table)
 
 
 # --- pipeline ----------------------------------------------------------------
