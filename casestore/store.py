@@ -16,6 +16,14 @@ from pymongo import ASCENDING, DESCENDING, MongoClient, UpdateOne
 from pymongo.collection import Collection
 from pymongo.database import Database
 
+from casestore.users import User
+from casestore.workflow import (
+    MENUNGGU_VERIFIKASI,
+    OPEN_STATUSES,
+    TERDISPOSISI,
+    deadline_for,
+    transition_update,
+)
 from lapor.privacy import mask_identifiers
 
 CASE_SCHEMA_VERSION = 1
@@ -54,6 +62,13 @@ def case_from_routed(event: dict) -> dict:
         "prediction": event["prediction"],
         "decision": decision,
         "status": status,
+        "status_since": routed_at,
+        "deadline_at": deadline_for(status, routed_at),
+        "escalated": False,
+        "escalated_to": None,
+        "overridden": False,
+        "auto_routed": status == TERDISPOSISI,
+        "access_token_hash": complaint.get("access_token_hash"),
         "history": [
             {
                 "status": status,
@@ -87,9 +102,219 @@ class CaseStore:
         result = self.cases.bulk_write(ops, ordered=False)
         return result.upserted_count
 
+    def scoped(self, user: User, query: dict | None = None) -> dict:
+        parts = [p for p in (user.case_filter(), query or {}) if p]
+        return {"$and": parts} if len(parts) > 1 else (parts[0] if parts else {})
+
+    def find_for(self, user: User, case_id: str) -> dict | None:
+        """A case only if this user may see it: a guessed URL finds nothing."""
+        return self.cases.find_one(self.scoped(user, {"_id": case_id}))
+
+    def list_for(
+        self, user: User, query: dict | None = None, limit: int = 50, skip: int = 0
+    ) -> list[dict]:
+        cursor = self.cases.find(self.scoped(user, query)).sort("created_at", DESCENDING)
+        return list(cursor.skip(skip).limit(limit))
+
+    def triage_query(self, now: datetime | None = None) -> dict:
+        now = now or datetime.now(UTC)
+        return {
+            "$or": [
+                {"status": MENUNGGU_VERIFIKASI},
+                {"status": {"$in": sorted(OPEN_STATUSES)}, "deadline_at": {"$lt": now}},
+            ]
+        }
+
+    def change_status(self, user: User, case_id: str, to: str, why: str) -> dict:
+        case = self.find_for(user, case_id)
+        if case is None:
+            raise LookupError(case_id)
+        update = transition_update(case, to, user.username, why)
+        self.cases.update_one({"_id": case_id, "status": case["status"]}, update)
+        self.audit(
+            "status", case_id, user.username, why, {"status": case["status"]}, {"status": to}
+        )
+        return self.cases.find_one({"_id": case_id})
+
+    def record_override(
+        self, user: User, case_id: str, decision: dict, reason: str, now: datetime | None = None
+    ) -> tuple[dict, dict]:
+        """Replace the routing decision; returns (before, after) for the audit and the event."""
+        if not reason.strip():
+            raise ValueError("a reason is required")
+        case = self.find_for(user, case_id)
+        if case is None:
+            raise LookupError(case_id)
+        now = now or datetime.now(UTC)
+        before = {k: case["decision"].get(k) for k in decision}
+        entry = {
+            "at": now,
+            "by": user.username,
+            "reason": reason.strip(),
+            "before": before,
+            "after": decision,
+        }
+        sets = {f"decision.{k}": v for k, v in decision.items()}
+        sets.update({"overridden": True, "escalated": False, "escalated_to": None})
+        push: dict = {"overrides": entry}
+        if case["status"] == MENUNGGU_VERIFIKASI and decision.get("unit_id"):
+            sets.update(
+                {
+                    "status": TERDISPOSISI,
+                    "status_since": now,
+                    "deadline_at": deadline_for(TERDISPOSISI, now),
+                }
+            )
+            push["history"] = {
+                "status": TERDISPOSISI,
+                "at": now,
+                "by": user.username,
+                "note": f"rute dikoreksi: {reason.strip()}",
+            }
+        self.cases.update_one({"_id": case_id}, {"$set": sets, "$push": push})
+        self.audit("override", case_id, user.username, reason, before, decision, now)
+        return before, decision
+
+    def escalate_overdue(self, now: datetime | None = None) -> int:
+        """Flag overdue open cases once, record it, and show them to the tier above."""
+        now = now or datetime.now(UTC)
+        overdue = self.cases.find(
+            {
+                "status": {"$in": sorted(OPEN_STATUSES)},
+                "deadline_at": {"$lt": now},
+                "escalated": {"$ne": True},
+            }
+        )
+        n = 0
+        for case in overdue:
+            above = unit_above(case["decision"])
+            note = f"lewat tenggat; dieskalasi ke {above or 'admin nasional'}"
+            self.cases.update_one(
+                {"_id": case["_id"], "escalated": {"$ne": True}},
+                {
+                    "$set": {"escalated": True, "escalated_to": above, "escalated_at": now},
+                    "$push": {
+                        "history": {
+                            "status": case["status"],
+                            "at": now,
+                            "by": "sistem",
+                            "note": note,
+                        }
+                    },
+                },
+            )
+            self.audit("escalation", case["_id"], "sistem", note, {}, {"escalated_to": above}, now)
+            n += 1
+        return n
+
+    def audit(
+        self,
+        kind: str,
+        case_id: str,
+        by: str,
+        reason: str,
+        before: dict,
+        after: dict,
+        now: datetime | None = None,
+    ) -> None:
+        self.db["audit"].insert_one(
+            {
+                "kind": kind,
+                "case_id": case_id,
+                "by": by,
+                "reason": reason,
+                "before": before,
+                "after": after,
+                "at": now or datetime.now(UTC),
+            }
+        )
+
+    def audit_for(self, case_id: str) -> list[dict]:
+        return list(self.db["audit"].find({"case_id": case_id}).sort("at", ASCENDING))
+
+    def dashboard(self, user: User, now: datetime | None = None) -> dict:
+        """Volume, automatic-routing share, override rate per agency, SLA, overdue."""
+        now = now or datetime.now(UTC)
+        scope = self.scoped(user)
+        total = self.cases.count_documents(scope)
+        auto = self.cases.count_documents(self.scoped(user, {"auto_routed": True}))
+        open_q = {"status": {"$in": sorted(OPEN_STATUSES)}}
+        with_deadline = self.cases.count_documents(self.scoped(user, open_q))
+        overdue = self.cases.count_documents(
+            self.scoped(user, {**open_q, "deadline_at": {"$lt": now}})
+        )
+        per_agency = list(
+            self.cases.aggregate(
+                [
+                    {"$match": scope},
+                    {
+                        "$group": {
+                            "_id": "$prediction.agency",
+                            "cases": {"$sum": 1},
+                            "overridden": {"$sum": {"$cond": ["$overridden", 1, 0]}},
+                        }
+                    },
+                    {"$sort": {"cases": -1}},
+                ]
+            )
+        )
+        per_tier = list(
+            self.cases.aggregate(
+                [
+                    {"$match": scope},
+                    {"$group": {"_id": "$decision.tier", "cases": {"$sum": 1}}},
+                    {"$sort": {"cases": -1}},
+                ]
+            )
+        )
+        per_unit = list(
+            self.cases.aggregate(
+                [
+                    {"$match": scope},
+                    {
+                        "$group": {
+                            "_id": "$decision.unit_id",
+                            "name": {"$first": "$decision.unit_name"},
+                            "cases": {"$sum": 1},
+                        }
+                    },
+                    {"$sort": {"cases": -1}},
+                    {"$limit": 15},
+                ]
+            )
+        )
+        per_status = list(
+            self.cases.aggregate(
+                [
+                    {"$match": scope},
+                    {"$group": {"_id": "$status", "cases": {"$sum": 1}}},
+                    {"$sort": {"cases": -1}},
+                ]
+            )
+        )
+        for row in per_agency:
+            row["override_rate"] = round(row["overridden"] / row["cases"], 3) if row["cases"] else 0
+        return {
+            "total": total,
+            "auto_routed_share": round(auto / total, 3) if total else 0.0,
+            "overdue": overdue,
+            "sla_compliance": round(1 - overdue / with_deadline, 3) if with_deadline else 1.0,
+            "per_agency": per_agency,
+            "per_tier": per_tier,
+            "per_unit": per_unit,
+            "per_status": per_status,
+        }
+
     def count(self, query: dict | None = None) -> int:
         return self.cases.count_documents(query or {})
 
     def ping(self) -> datetime:
         self.db.command("ping")
         return datetime.now(UTC)
+
+
+def unit_above(decision: dict) -> str | None:
+    """The same agency one tier up: regency unit -> provincial unit; else national admin."""
+    if decision.get("tier") == "kabupaten_kota" and decision.get("province_code"):
+        return f"provinsi:{decision['province_code']}:{decision['agency']}"
+    return None

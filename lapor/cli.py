@@ -27,6 +27,8 @@ bench_app = typer.Typer(
     help="Benchmarks (ratios against baselines in the same run).", no_args_is_help=True
 )
 app.add_typer(bench_app, name="bench")
+admin_app = typer.Typer(help="Console accounts.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
 out = Console()
 err = Console(stderr=True)
 
@@ -235,7 +237,7 @@ def submit_records(settings: Settings, records: list[dict], progress: bool = Tru
         task = bar.add_task("submitting", total=len(records))
         for number, record in enumerate(records, 1):
             try:
-                ids.append(intake.submit(record))
+                ids.append(intake.submit(record).tracking_id)
             except IntakeError as exc:
                 rejected.append((number, str(exc)))
             bar.advance(task)
@@ -369,10 +371,89 @@ def demo(
             proc.wait(20)
         except subprocess.TimeoutExpired:
             proc.kill()
+    username, password = demo_login(settings)
     out.print(
-        'next: `lapor route "lampu jalan mati di Kab. Sleman"`, `lapor status`, '
-        "`lapor worker` to keep routing, `lapor down` to stop the stack"
+        "next: `.venv/bin/lapor web`, then open http://127.0.0.1:8000/login "
+        f"(login {username} / {password}) to triage and correct the cases;\n"
+        '      `lapor route "lampu jalan mati di Kab. Sleman"`, `lapor worker` to keep routing, '
+        "`lapor down` to stop the stack"
     )
+
+
+# --- web ---------------------------------------------------------------------
+
+
+@app.command()
+def web(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Serve the public intake API and the admin console."""
+    import uvicorn
+
+    from web.main import create_app
+
+    settings = get_settings()
+    endpoints = _endpoints(settings)
+    out.print(f"console: http://{host}:{port}/login · API docs: http://{host}:{port}/docs")
+    uvicorn.run(
+        create_app(settings, endpoints.kafka_bootstrap, endpoints.mongodb_uri),
+        host=host,
+        port=port,
+        log_level="warning",
+    )
+
+
+def _users(settings: Settings):  # noqa: ANN202
+    from casestore.store import connect
+    from casestore.users import UserStore
+
+    return UserStore(connect(_endpoints(settings).mongodb_uri, settings.mongodb_db))
+
+
+@admin_app.command("create-user")
+def create_user(
+    username: str,
+    role: Annotated[
+        str, typer.Option(help="national_admin | regional_coordinator | agency_liaison")
+    ],
+    scope: Annotated[
+        str | None,
+        typer.Option(help="Region code (63 or 63.03) for a coordinator, unit id for a liaison."),
+    ] = None,
+    password: Annotated[str | None, typer.Option(help="Asked for when not given.")] = None,
+) -> None:
+    """Create a console account (argon2-hashed password)."""
+    from casestore.users import UserError
+
+    if password is None:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = _users(get_settings()).create(username, password, role, scope)
+    except UserError as exc:
+        raise fail(str(exc)) from None
+    out.print(f"created {user.username} ({user.role}{', ' + user.scope if user.scope else ''})")
+
+
+def demo_login(settings: Settings) -> tuple[str, str]:
+    """A national admin for the demo; its random password is kept in the state dir."""
+    import secrets
+
+    from casestore.users import UserError
+
+    path = settings.state_dir / "demo-login.txt"
+    if path.exists():
+        username, password = path.read_text().split()
+        return username, password
+    username, password = "demo-admin", secrets.token_urlsafe(12)
+    try:
+        _users(settings).create(username, password, "national_admin")
+    except UserError:
+        username = f"demo-admin-{secrets.token_hex(2)}"
+        _users(settings).create(username, password, "national_admin")
+    path.write_text(f"{username} {password}\n")
+    path.chmod(0o600)
+    return username, password
 
 
 # --- rules -------------------------------------------------------------------

@@ -42,6 +42,16 @@ class Settings(BaseSettings):
     )
     max_text_chars: int = Field(20_000, ge=100, description="Longest complaint text accepted.")
 
+    session_secret: str | None = Field(
+        None, description="Signs console session cookies; unset = key file in state dir."
+    )
+    session_hours: float = Field(8, gt=0, description="A console session expires after this.")
+    secure_cookies: bool = Field(False, description="Send cookies only over HTTPS (production).")
+    max_body_bytes: int = Field(64 * 1024, ge=1024, description="Largest request body accepted.")
+    intake_rate_per_minute: int = Field(
+        30, ge=1, description="Public intake requests per client address per minute."
+    )
+
     @property
     def topics(self) -> list[str]:
         return [self.topic_submitted, self.topic_routed, self.topic_dlq, self.topic_overridden]
@@ -57,6 +67,10 @@ class Settings(BaseSettings):
     @property
     def reporter_key_file(self) -> Path:
         return self.state_dir / "reporter.key"
+
+    @property
+    def session_key_file(self) -> Path:
+        return self.state_dir / "session.key"
 
     @property
     def stack_file(self) -> Path:

@@ -86,11 +86,9 @@ class Router:
             else:
                 reasons.append("tier:pemda — urusan daerah ke kabupaten/kota")
 
-        unit_region = {"pusat": NATIONAL_REGION, "provinsi": province, "kabupaten_kota": regency}[
-            tier
-        ]
+        unit_id, default_name = self.unit_for(agency, tier, province, regency)
         status = ROUTED
-        if unit_region is None:
+        if unit_id is None:
             status = TRIAGE
             need = "kabupaten/kota" if tier == "kabupaten_kota" else "provinsi"
             reasons.append(f"triase:wilayah — {need} tidak dapat ditentukan, tidak ditebak")
@@ -98,16 +96,15 @@ class Router:
             status = TRIAGE
             reasons.append("triase:keyakinan — keyakinan model di bawah ambang")
 
-        unit_id = f"{tier}:{unit_region}:{agency}" if unit_region else None
-        if unit_id and unit_name is None:
-            unit_name = self._unit_name(agency, tier, unit_region)
+        if unit_id is None:
+            unit_name = None
         return RoutingDecision(
             agency=agency,
             topic=topic,
             tier=tier,
             status=status,
             unit_id=unit_id,
-            unit_name=unit_name,
+            unit_name=unit_name or default_name,
             province_code=province,
             province=self.regions.provinces[province].name if province else None,
             regency_code=regency,
@@ -116,6 +113,15 @@ class Router:
             region_candidates=list(region.candidates),
             reasons=reasons,
         )
+
+    def unit_for(
+        self, agency: str, tier: str, province: str | None, regency: str | None
+    ) -> tuple[str | None, str | None]:
+        """(unit_id, readable name) of an agency at a tier; (None, None) without the region."""
+        region = {"pusat": NATIONAL_REGION, "provinsi": province, "kabupaten_kota": regency}[tier]
+        if not region:
+            return None, None
+        return f"{tier}:{region}:{agency}", self._unit_name(agency, tier, region)
 
     def _unit_name(self, agency: str, tier: str, region_code: str) -> str:
         name = self.taxonomy.agencies[agency].name

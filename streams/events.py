@@ -51,6 +51,8 @@ class ComplaintSubmitted(Event):
     region_hint: str | None = Field(None, max_length=200)
     privacy: Privacy = "public"
     reporter_sealed: str | None = None
+    # sha256 of the secret token a confidential (rahasia) reporter follows the case with
+    access_token_hash: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
 
     @field_validator("text")
     @classmethod

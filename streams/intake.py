@@ -7,7 +7,10 @@ and ``lapor submit`` all call :class:`Intake`.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from kafka import KafkaProducer
@@ -21,6 +24,19 @@ REPORTER_FIELDS = ("name", "phone", "email", "nik")
 
 class IntakeError(ValueError):
     """A complaint that cannot be accepted; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the citizen gets back: the tracking id and, for a confidential
+    complaint, the secret token without which nobody can look it up."""
+
+    tracking_id: str
+    secret_token: str | None = None
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def make_producer(bootstrap: str) -> KafkaProducer:
@@ -54,7 +70,10 @@ def readable(error: ValidationError) -> str:
 
 
 def build_submission(
-    record: Mapping[str, Any], sealer: Sealer, default_channel: str = "bulk"
+    record: Mapping[str, Any],
+    sealer: Sealer,
+    default_channel: str = "bulk",
+    secret_token: str | None = None,
 ) -> ComplaintSubmitted:
     """Validate one incoming complaint and seal its reporter's identity."""
     reporter = _reporter(record)
@@ -66,6 +85,7 @@ def build_submission(
             region_hint=record.get("region_hint") or None,
             privacy=record.get("privacy") or "public",
             reporter_sealed=sealer.seal(reporter) if reporter else None,
+            access_token_hash=token_hash(secret_token) if secret_token else None,
         )
     except ValidationError as exc:
         raise IntakeError(readable(exc)) from None
@@ -75,16 +95,19 @@ class Intake:
     def __init__(self, producer: KafkaProducer, topic: str, sealer: Sealer) -> None:
         self.producer, self.topic, self.sealer = producer, topic, sealer
 
-    def submit(self, record: Mapping[str, Any], default_channel: str = "bulk") -> str:
-        """Publish one complaint (asynchronously); returns its tracking id."""
-        event = build_submission(record, self.sealer, default_channel)
-        self.publish(event)
-        return event.complaint_id
-
-    def publish(self, event: ComplaintSubmitted) -> None:
-        self.producer.send(
+    def submit(
+        self, record: Mapping[str, Any], default_channel: str = "bulk", wait: float = 0
+    ) -> Receipt:
+        """Publish one complaint; with ``wait`` > 0, block until the broker has it
+        (acks=all), so the citizen's receipt means the complaint is safe."""
+        token = secrets.token_urlsafe(16) if record.get("privacy") == "rahasia" else None
+        event = build_submission(record, self.sealer, default_channel, token)
+        future = self.producer.send(
             self.topic, key=event.complaint_id.encode(), value=event.model_dump_json().encode()
         )
+        if wait:
+            future.get(timeout=wait)
+        return Receipt(event.complaint_id, token)
 
     def flush(self, timeout: float = 30) -> None:
         self.producer.flush(timeout)

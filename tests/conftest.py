@@ -5,6 +5,7 @@ with per-session topic and database names so runs never see each other)."""
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -58,3 +59,30 @@ def stack_env(tmp_path_factory, trained_model) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def stack_settings(stack_env) -> Settings:
     return Settings()
+
+
+@pytest.fixture(scope="session")
+def worker(stack_settings):
+    """One routing worker (a real `lapor worker` process) for the whole session."""
+    from lapor.cli import start_worker
+
+    log = stack_settings.state_dir / "worker-it.log"
+    proc = start_worker(stack_settings, log)
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def web_client(stack_settings, worker):
+    from fastapi.testclient import TestClient
+
+    from web.main import create_app
+
+    endpoints = stack.endpoints(stack_settings)
+    app = create_app(stack_settings, endpoints.kafka_bootstrap, endpoints.mongodb_uri)
+    with TestClient(app) as client:
+        yield client

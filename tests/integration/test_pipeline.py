@@ -13,20 +13,9 @@ from kafka import KafkaConsumer, KafkaProducer
 from casestore.store import CaseStore, connect
 from classifier.corpus import split_corpus
 from lapor import stack
-from lapor.cli import start_worker, submit_records, wait_for_cases
+from lapor.cli import submit_records, wait_for_cases
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def worker(stack_settings):
-    proc = start_worker(stack_settings, stack_settings.state_dir / "worker-it.log")
-    yield proc
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 @pytest.fixture(scope="module")

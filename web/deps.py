@@ -1,0 +1,77 @@
+"""What every request may need: the shared services, the logged-in user, CSRF."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.templating import Jinja2Templates
+from kafka import KafkaProducer
+
+from casestore.store import CaseStore
+from casestore.users import ROLE_LABELS, User, UserStore
+from casestore.workflow import STATUS_LABELS
+from lapor.privacy import Sealer
+from lapor.settings import Settings
+from routing_rules.engine import Router
+from streams.intake import Intake
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.globals.update(STATUS_LABELS=STATUS_LABELS, ROLE_LABELS=ROLE_LABELS)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: CaseStore
+    users: UserStore
+    intake: Intake
+    producer: KafkaProducer
+    router: Router
+    sealer: Sealer
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+class LoginRequired(Exception):
+    """Raised for console pages without a valid session; answered with a redirect."""
+
+
+def current_user(request: Request, svc: Services = Depends(services)) -> User:
+    session = request.session
+    username, expires = session.get("user"), session.get("expires", 0)
+    if not username or expires < time.time():
+        session.clear()
+        raise LoginRequired()
+    user = svc.users.get(username)
+    if user is None:
+        session.clear()
+        raise LoginRequired()
+    return user
+
+
+def require_national(user: User = Depends(current_user)) -> User:
+    if not user.is_national:
+        raise HTTPException(403, "Hanya admin nasional yang boleh membuka halaman ini.")
+    return user
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+async def check_csrf(request: Request) -> None:
+    """Every console form carries the session's token; a forged cross-site post has none."""
+    form = await request.form()
+    sent = str(form.get("csrf_token") or "")
+    expected = request.session.get("csrf") or ""
+    if not expected or not secrets.compare_digest(sent, expected):
+        raise HTTPException(403, "Token formulir tidak valid; muat ulang halaman dan coba lagi.")

@@ -1,0 +1,157 @@
+"""The web app: public intake API + admin console (``lapor web``)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from casestore.store import CaseStore, connect
+from casestore.users import UserStore
+from lapor.privacy import Sealer
+from lapor.settings import Settings
+from routing_rules.engine import Router
+from streams.intake import Intake, make_producer
+from web.deps import LoginRequired, Services
+from web.routers import console, public
+
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "same-origin",
+    "content-security-policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+    "cache-control": "no-store",
+}
+
+
+class BodyLimit:
+    """413 for bodies over the limit, whether announced or streamed (pure ASGI)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            return await self._too_large(send)
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._too_large(send)
+
+    async def _too_large(self, send: Send) -> None:
+        body = (
+            b'{"detail": "Permintaan terlalu besar (maksimal '
+            + str(self.max_bytes).encode()
+            + b' byte)."}'
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def session_secret(settings: Settings) -> str:
+    if settings.session_secret:
+        return settings.session_secret
+    path: Path = settings.session_key_file
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def create_app(settings: Settings, kafka_bootstrap: str, mongodb_uri: str) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = connect(mongodb_uri, settings.mongodb_db)
+        store = CaseStore(db)
+        store.ensure_indexes()
+        producer = make_producer(kafka_bootstrap)
+        sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
+        app.state.services = Services(
+            settings=settings,
+            store=store,
+            users=UserStore(db),
+            intake=Intake(producer, settings.topic_submitted, sealer),
+            producer=producer,
+            router=Router(),
+            sealer=sealer,
+        )
+        yield
+        producer.close(5)
+
+    app = FastAPI(
+        title="LAPOR router",
+        description="Public complaint intake (web, SMS 1708) and the admin console.",
+        version="1",
+        lifespan=lifespan,
+    )
+    app.include_router(public.router)
+    app.include_router(console.router)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_secret(settings),
+        session_cookie="lapor_session",
+        max_age=int(settings.session_hours * 3600),
+        same_site="strict",
+        https_only=settings.secure_cookies,
+    )
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN202
+        response = await call_next(request)
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        return response
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(RequestValidationError)
+    async def readable_422(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"][1:]) or "body", "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return JSONResponse({"detail": summary, "errors": errors}, status_code=422)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> Response:
+        return RedirectResponse("/admin/triage", status_code=303)
+
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,113 @@
+"""Public channels: the web intake API, complaint lookup, the SMS 1708 gateway."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from kafka.errors import KafkaError
+from pydantic import BaseModel, ConfigDict, Field
+
+from streams.intake import IntakeError, token_hash
+from web.deps import Services, services
+
+router = APIRouter(prefix="/api/v1", tags=["public"])
+PUBLISH_TIMEOUT = 10.0
+
+
+class Reporter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, max_length=120)
+    phone: str | None = Field(None, max_length=30)
+    email: str | None = Field(None, max_length=200)
+    nik: str | None = Field(None, pattern=r"^\d{16}$")
+
+
+class ComplaintIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=20_000, description="Isi aduan")
+    channel: Literal["web", "mobile", "whatsapp", "twitter", "social"] = "web"
+    region_hint: str | None = Field(None, max_length=200)
+    privacy: Literal["public", "anonim", "rahasia"] = "public"
+    reporter: Reporter | None = None
+
+
+class Accepted(BaseModel):
+    tracking_id: str
+    secret_token: str | None = Field(
+        None, description="Only for rahasia complaints: needed to look the complaint up."
+    )
+    message: str
+
+
+class SmsIn(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    sender: str = Field(alias="from", max_length=30)
+    message: str = Field(min_length=1, max_length=1_000)
+
+
+def _publish(svc: Services, record: dict, channel: str):  # noqa: ANN202
+    try:
+        return svc.intake.submit(record, default_channel=channel, wait=PUBLISH_TIMEOUT)
+    except IntakeError as exc:
+        raise HTTPException(422, str(exc)) from None
+    except KafkaError:
+        raise HTTPException(
+            503, "Layanan sedang sibuk; aduan belum tersimpan. Coba lagi sebentar lagi."
+        ) from None
+
+
+@router.post("/complaints", status_code=201, response_model=Accepted)
+def submit_complaint(body: ComplaintIn, svc: Services = Depends(services)) -> Accepted:
+    """File a complaint. Intake publishes to Kafka only; routing happens downstream."""
+    record = body.model_dump()
+    record["reporter"] = body.reporter.model_dump() if body.reporter else None
+    receipt = _publish(svc, record, body.channel)
+    return Accepted(
+        tracking_id=receipt.tracking_id,
+        secret_token=receipt.secret_token,
+        message="Aduan diterima. Simpan nomor lacak ini untuk memantau tindak lanjut.",
+    )
+
+
+@router.get("/complaints/{tracking_id}")
+def lookup(
+    tracking_id: str,
+    token: str | None = Query(None, description="Secret token of a rahasia complaint"),
+    x_lapor_token: str | None = Header(None),
+    svc: Services = Depends(services),
+) -> dict:
+    """Status and history; never the reporter's identity. A rahasia complaint answers
+    only with its secret token, and otherwise exactly like an unknown id."""
+    not_found = HTTPException(
+        404, "Aduan tidak ditemukan (aduan baru tercatat beberapa detik setelah dikirim)."
+    )
+    case = svc.store.cases.find_one({"_id": tracking_id})
+    if case is None:
+        raise not_found
+    if case.get("privacy") == "rahasia":
+        given = token or x_lapor_token or ""
+        expected = case.get("access_token_hash") or ""
+        if not given or not secrets.compare_digest(token_hash(given), expected):
+            raise not_found
+    decision = case.get("decision", {})
+    return {
+        "tracking_id": case["_id"],
+        "status": case["status"],
+        "unit": decision.get("unit_name"),
+        "submitted_at": case.get("submitted_at"),
+        "deadline_at": case.get("deadline_at"),
+        "history": [{"status": h["status"], "at": h["at"]} for h in case.get("history", [])],
+    }
+
+
+@router.post("/sms", tags=["channels"])
+def sms_gateway(body: SmsIn, svc: Services = Depends(services)) -> dict:
+    """SMS 1708 gateway webhook: ``{"from": "0812...", "message": "BANJAR jalan rusak ..."}``."""
+    record = {"text": body.message, "reporter": {"phone": body.sender}}
+    receipt = _publish(svc, record, "sms")
+    return {
+        "tracking_id": receipt.tracking_id,
+        "reply": f"Aduan Anda diterima. No. lacak {receipt.tracking_id}. Terima kasih.",
+    }
