@@ -34,7 +34,7 @@ def build_pipeline(
     With ``calibrate`` the SVM is wrapped in sigmoid calibration (3 folds), so
     ``predict_proba`` gives probabilities the triage threshold can trust.
     """
-    svm = LinearSVC(C=C, class_weight="balanced")
+    svm = LinearSVC(C=C, class_weight="balanced", random_state=0)
     features = FeatureUnion(
         [
             (

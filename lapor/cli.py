@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 import time
@@ -17,6 +18,9 @@ from rich.table import Table
 from lapor import stack
 from lapor.settings import Settings, get_settings
 
+# MLflow narrates every run at INFO; the CLI prints its own summary instead.
+logging.getLogger("mlflow").setLevel(logging.WARNING)
+
 app = typer.Typer(
     help="Route Indonesian public-service complaints to the agency that must answer.",
     no_args_is_help=True,
@@ -29,6 +33,10 @@ bench_app = typer.Typer(
 app.add_typer(bench_app, name="bench")
 admin_app = typer.Typer(help="Console accounts.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
+model_app = typer.Typer(help="The model registry (MLflow).", no_args_is_help=True)
+app.add_typer(model_app, name="model")
+dataset_app = typer.Typer(help="Training data from the case store.", no_args_is_help=True)
+app.add_typer(dataset_app, name="dataset")
 out = Console()
 err = Console(stderr=True)
 
@@ -79,32 +87,116 @@ def status() -> None:
 # --- model -------------------------------------------------------------------
 
 
+def model_source(settings: Settings):  # noqa: ANN201
+    from streams.decide import ModelSource
+
+    return ModelSource(settings.model_path, settings.mlflow_uri, settings.state_dir)
+
+
 def ensure_model(settings: Settings) -> None:
     """Train from the seed corpus when no model exists yet, and say so."""
-    if settings.model_path.exists():
+    if model_source(settings).version() is not None:
         return
     err.print("no trained model yet: training one from the seed corpus first ...")
     _train(settings)
 
 
-def _train(settings: Settings) -> dict:
-    from classifier.corpus import load_seed_corpus
+def serving_model(settings: Settings):  # noqa: ANN201
+    """The model the workers serve right now (champion, else the local file)."""
+    ensure_model(settings)
+    source = model_source(settings)
+    return source.load(source.version())
+
+
+def _train(settings: Settings, extra: Path | None = None) -> dict:
+    from classifier.corpus import load_seed_corpus, read_records, split_corpus
+    from classifier.registry import (
+        champion_version,
+        configure,
+        log_training_run,
+        promote,
+    )
     from classifier.train import train_model
 
-    model = train_model(load_seed_corpus())
+    records = load_seed_corpus()
+    if extra is not None:
+        records += [r for r in read_records(extra) if r.get("text")]
+    model = train_model(records)
     model.save(settings.model_path)
-    return {
-        "version": model.version,
+    client = configure(settings.mlflow_uri, settings.state_dir)
+    train, valid = split_corpus(records)
+    version = log_training_run(model, train, valid, "seed+export" if extra else "seed")
+    result = {
+        "registered_version": version,
         "path": str(settings.model_path),
         **model.trained_on,
         **{k: v for k, v in model.metrics.items() if k not in ("per_topic_f1", "confusions")},
     }
+    if champion_version(client) is None:
+        gate = promote(client, version, valid, by="first-model")
+        result["promoted"] = gate.to_dict()
+    else:
+        result["next"] = f"lapor model promote {version}"
+    return result
 
 
 @app.command()
-def train() -> None:
-    """Train the routing model on the seed corpus (fixed validation split)."""
-    out.print_json(json.dumps(_train(get_settings())))
+def train(
+    extra: Annotated[
+        Path | None, typer.Option(help="Labelled JSONL to add (lapor dataset export).")
+    ] = None,
+) -> None:
+    """Train on the seed corpus (+ exported labels), track in MLflow, register the model."""
+    out.print_json(json.dumps(_train(get_settings(), extra)))
+
+
+@model_app.command("promote")
+def model_promote(
+    version: str,
+    force: Annotated[bool, typer.Option(help="Promote even if worse (recorded).")] = False,
+) -> None:
+    """Make VERSION the champion if it is not worse than the current one on held-out data."""
+    from classifier.corpus import load_seed_corpus, split_corpus
+    from classifier.registry import PromotionRefused, configure, promote
+
+    settings = get_settings()
+    client = configure(settings.mlflow_uri, settings.state_dir)
+    _, held_out = split_corpus(load_seed_corpus())
+    try:
+        result = promote(client, version, held_out, force=force, by="lapor model promote")
+    except PromotionRefused as exc:
+        raise fail(str(exc)) from None
+    out.print_json(json.dumps(result.to_dict()))
+
+
+@dataset_app.command("export")
+def dataset_export(
+    out_file: Annotated[Path, typer.Option("--out", help="JSONL to write.")],
+    with_seed: Annotated[bool, typer.Option(help="Mix in the seed corpus.")] = False,
+) -> None:
+    """Labelled training data from admin-verified and overridden cases (no identities)."""
+    from casestore.export import export_labels
+    from casestore.store import connect
+    from classifier.corpus import load_seed_corpus
+
+    settings = get_settings()
+    db = connect(_endpoints(settings).mongodb_uri, settings.mongodb_db)
+    seed = (
+        [
+            {
+                "id": f"seed-{i:05d}",
+                "text": r["text"],
+                "agency": r["agency"],
+                "topic": r["topic"],
+                "provenance": {"kind": "seed"},
+            }
+            for i, r in enumerate(load_seed_corpus())
+        ]
+        if with_seed
+        else None
+    )
+    summary = export_labels(db, out_file, extra=seed)
+    out.print_json(json.dumps(summary))
 
 
 def _read_input(path: Path) -> list[dict]:
@@ -129,14 +221,12 @@ def route(
     channel: Annotated[str | None, typer.Option(help="web, sms, ...")] = None,
 ) -> None:
     """Classify and route without Kafka (same code path as the worker)."""
-    from classifier.model import load_model
     from routing_rules.engine import Router
     from streams.decide import decide, route_output
 
     if (text is None) == (file is None):
         raise fail("give either a complaint text or --file, not both or neither", 2)
     settings = get_settings()
-    ensure_model(settings)
     records = (
         [{"text": text, "region_hint": region_hint, "channel": channel}]
         if text
@@ -145,7 +235,7 @@ def route(
     bad = [i for i, r in enumerate(records, 1) if not str(r.get("text") or "").strip()]
     if bad:
         raise fail(f"lines without a text: {bad[:10]}", 2)
-    results = decide(load_model(settings.model_path), Router(), records)
+    results = decide(serving_model(settings), Router(), records)
     lines = [json.dumps(route_output(r, x), ensure_ascii=False) for r, x in zip(records, results)]
     if out_file:
         out_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -160,12 +250,10 @@ def evaluate(
     plot: Annotated[Path | None, typer.Option(help="Write a confusion-matrix PNG here.")] = None,
 ) -> None:
     """Score the current model on a labelled file: accuracy, macro-F1, confusions, triage."""
-    from classifier.model import load_model
     from classifier.train import evaluate as score
 
     settings = get_settings()
-    ensure_model(settings)
-    model = load_model(settings.model_path)
+    model = serving_model(settings)
     records = _read_input(data)
     try:
         result = score(model, records)
@@ -481,14 +569,12 @@ def rules_explain(
     channel: Annotated[str | None, typer.Option(help="web, sms, ...")] = None,
 ) -> None:
     """Print the routing decision for one complaint, with its reasons."""
-    from classifier.model import load_model
     from routing_rules.engine import Router
     from streams.decide import decide
 
     settings = get_settings()
-    ensure_model(settings)
     result = decide(
-        load_model(settings.model_path),
+        serving_model(settings),
         Router(),
         [{"text": text, "region_hint": region_hint, "channel": channel}],
     )[0]

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     batch_size: int = Field(500, ge=1, description="Complaints classified per worker batch.")
     batch_within: float = Field(0.5, gt=0, description="Seconds a worker waits to fill a batch.")
     worker_id: str = "lapor-router"
+    model_check_seconds: float = Field(
+        5.0, gt=0, description="How often a worker checks for a new champion model."
+    )
 
     reporter_key: str | None = Field(
         None, description="Fernet key sealing reporter identities; unset = key file in state dir."

@@ -25,7 +25,7 @@ from pymongo.errors import PyMongoError
 from casestore.store import CaseStore, connect
 from lapor.settings import Settings
 from routing_rules.engine import Router
-from streams.decide import ModelHolder, decide
+from streams.decide import ModelHolder, ModelSource, decide
 from streams.events import (
     ComplaintRouted,
     ComplaintSubmitted,
@@ -104,7 +104,10 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
     routed = app.topic(settings.topic_routed, value_serializer="raw", key_serializer="raw")
     dlq = app.topic(settings.topic_dlq, value_serializer="raw", key_serializer="raw")
 
-    models = ModelHolder(settings.model_path)
+    models = ModelHolder(
+        ModelSource(settings.model_path, settings.mlflow_uri, settings.state_dir),
+        check_every=settings.model_check_seconds,
+    )
     router = Router()
     store = CaseStore(connect(mongodb_uri, settings.mongodb_db))
     loop_executor = None  # the default thread pool

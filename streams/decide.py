@@ -18,23 +18,52 @@ class Routed:
     decision: RoutingDecision
 
 
-class ModelHolder:
-    """The current model, re-read when its file changes (checked between batches),
-    so a retrained or promoted model reaches running workers without a restart."""
+class ModelSource:
+    """Where the serving model comes from: the registry's ``champion`` when there is
+    one, else the locally trained model file (development, first run)."""
 
-    def __init__(self, path: Path, check_every: float = 5.0) -> None:
-        self.path, self.check_every = path, check_every
-        self._mtime = os.stat(path).st_mtime_ns
-        self.model: ComplaintModel = load_model(path)
+    def __init__(self, model_path: Path, mlflow_uri: str | None, state_dir: Path) -> None:
+        from classifier.registry import configure
+
+        self.model_path = model_path
+        self.client = configure(mlflow_uri, state_dir)
+
+    def version(self) -> str | None:
+        from classifier.registry import champion_version
+
+        champion = champion_version(self.client)
+        if champion:
+            return f"registry:{champion}"
+        if self.model_path.exists():
+            return f"file:{os.stat(self.model_path).st_mtime_ns}"
+        return None
+
+    def load(self, version: str) -> ComplaintModel:
+        from classifier.registry import load_version
+
+        kind, _, ref = version.partition(":")
+        return load_version(ref) if kind == "registry" else load_model(self.model_path)
+
+
+class ModelHolder:
+    """The current model, re-checked between batches (at most every ``check_every``
+    seconds), so a newly promoted champion reaches running workers without a restart."""
+
+    def __init__(self, source: ModelSource, check_every: float = 5.0) -> None:
+        self.source, self.check_every = source, check_every
+        self._version = source.version()
+        if self._version is None:
+            raise FileNotFoundError("no model: run `lapor train` first")
+        self.model: ComplaintModel = source.load(self._version)
         self._checked = time.monotonic()
 
     def current(self) -> ComplaintModel:
         now = time.monotonic()
         if now - self._checked >= self.check_every:
             self._checked = now
-            mtime = os.stat(self.path).st_mtime_ns
-            if mtime != self._mtime:
-                self.model, self._mtime = load_model(self.path), mtime
+            version = self.source.version()
+            if version and version != self._version:
+                self.model, self._version = self.source.load(version), version
         return self.model
 
 

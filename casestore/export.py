@@ -1,0 +1,88 @@
+"""Training labels from the case store (``lapor dataset export``).
+
+A case is a label when a person stood behind its route: an admin override (the
+override wins) or an admin's verification or follow-up of the routed case.
+Reporter identities never leave the store, and NIK, phone numbers, e-mails and
+URLs in the text are masked. The output is deterministic (sorted by case id,
+no wall-clock fields), so the same store gives the same file and the same
+version hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from pymongo.database import Database
+
+from lapor.privacy import mask_identifiers
+
+HUMAN_CONFIRMED = ("terverifikasi", "ditindaklanjuti", "selesai")
+
+
+def _provenance(case: dict) -> dict | None:
+    if case.get("overridden") and case.get("overrides"):
+        last = case["overrides"][-1]
+        return {
+            "kind": "override",
+            "by": last["by"],
+            "at": last["at"].isoformat(),
+            "reason": last["reason"],
+        }
+    for entry in case.get("history", []):
+        if entry.get("by") != "sistem" and entry.get("status") in HUMAN_CONFIRMED:
+            return {"kind": "verified", "by": entry["by"], "at": entry["at"].isoformat()}
+    return None
+
+
+def labelled_cases(db: Database) -> list[dict]:
+    query = {"$or": [{"overridden": True}, {"status": {"$in": list(HUMAN_CONFIRMED)}}]}
+    rows = []
+    for case in db["cases"].find(query).sort("_id", 1):
+        provenance = _provenance(case)
+        if provenance is None:
+            continue
+        decision = case["decision"]
+        rows.append(
+            {
+                "id": case["_id"],
+                "text": mask_identifiers(case["text"]),
+                "agency": decision["agency"],
+                "topic": decision["topic"],
+                "model_agency": case["prediction"]["agency"],
+                "model_topic": case["prediction"]["topic"],
+                "provenance": provenance,
+            }
+        )
+    return rows
+
+
+def export_labels(db: Database, out: Path, with_seed: bool = False) -> dict:
+    rows = labelled_cases(db)
+    if with_seed:
+        from classifier.corpus import load_seed_corpus
+
+        seed = [
+            {
+                "id": f"seed-{i:05d}",
+                "text": r["text"],
+                "agency": r["agency"],
+                "topic": r["topic"],
+                "provenance": {"kind": "seed"},
+            }
+            for i, r in enumerate(load_seed_corpus())
+        ]
+        rows = seed + rows
+    body = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(body, encoding="utf-8")
+    kinds: dict[str, int] = {}
+    for r in rows:
+        kinds[r["provenance"]["kind"]] = kinds.get(r["provenance"]["kind"], 0) + 1
+    return {
+        "path": str(out),
+        "rows": len(rows),
+        "by_provenance": kinds,
+        "version": hashlib.sha256(body.encode()).hexdigest()[:16],
+    }
