@@ -93,8 +93,11 @@ class CaseStore:
 
     def upsert_routed(self, events: Iterable[dict]) -> int:
         """Store routed events as cases; returns how many cases were new."""
+        stored_at = datetime.now(UTC)
         ops = [
-            UpdateOne({"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True)
+            UpdateOne(
+                {"_id": doc["_id"]}, {"$setOnInsert": {**doc, "stored_at": stored_at}}, upsert=True
+            )
             for doc in map(case_from_routed, events)
         ]
         if not ops:

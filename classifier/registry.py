@@ -73,6 +73,7 @@ def tracking_uri(mlflow_uri: str | None, state_dir: Path) -> str:
 
 
 def configure(mlflow_uri: str | None, state_dir: Path) -> MlflowClient:
+    state_dir.mkdir(parents=True, exist_ok=True)
     uri = tracking_uri(mlflow_uri, state_dir)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)

@@ -310,6 +310,38 @@ def bench_classify(
     out.print(table)
 
 
+@bench_app.command("e2e")
+def bench_e2e(
+    n: Annotated[int, typer.Option(help="Complaints to route end to end.")] = 20_000,
+    workers: Annotated[int, typer.Option(help="Workers in one consumer group.")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """End-to-end throughput and latency, with the floors of broker, store and model."""
+    from lapor.bench import bench_e2e as run
+
+    settings = get_settings()
+    ensure_model(settings)
+    _endpoints(settings)
+    result = run(settings, n=n, workers=workers)
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return
+    profile = result.pop("profile_top")
+    table = Table(title=f"end to end: {n} complaints, {workers} worker(s)")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        table.add_row(key, str(value))
+    out.print(table)
+    where = Table(title="where the worker's time goes (cumulative, cProfile)")
+    where.add_column("function")
+    where.add_column("calls", justify="right")
+    where.add_column("seconds", justify="right")
+    for row in profile:
+        where.add_row(row["function"], str(row["calls"]), str(row["cumulative_s"]))
+    out.print(where)
+
+
 # --- pipeline ----------------------------------------------------------------
 
 
@@ -370,7 +402,19 @@ def worker() -> None:
     ensure_model(settings)
     endpoints = _endpoints(settings)
     faust_app = create_app(settings, endpoints.kafka_bootstrap, endpoints.mongodb_uri)
-    Worker(faust_app, loglevel="WARNING").execute_from_commandline()
+    worker_ = Worker(faust_app, loglevel=settings.log_level)
+    if settings.profile_path is None:
+        worker_.execute_from_commandline()
+        return
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        worker_.execute_from_commandline()
+    finally:
+        profiler.disable()
+        profiler.dump_stats(settings.profile_path)
 
 
 def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen:

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     batch_size: int = Field(500, ge=1, description="Complaints classified per worker batch.")
     batch_within: float = Field(0.5, gt=0, description="Seconds a worker waits to fill a batch.")
     worker_id: str = "lapor-router"
+    log_level: str = Field("WARNING", description="Worker log level (DEBUG, INFO, WARNING).")
+    profile_path: Path | None = Field(
+        None, description="Write a cProfile of the worker here when it stops (benchmarks)."
+    )
     model_check_seconds: float = Field(
         5.0, gt=0, description="How often a worker checks for a new champion model."
     )

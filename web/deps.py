@@ -10,6 +10,9 @@ from pathlib import Path
 from fastapi import Depends, HTTPException, Request
 from fastapi.templating import Jinja2Templates
 from kafka import KafkaProducer
+from limits import RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from casestore.store import CaseStore
 from casestore.users import ROLE_LABELS, User, UserStore
@@ -32,6 +35,11 @@ class Services:
     producer: KafkaProducer
     router: Router
     sealer: Sealer
+    limiter: MovingWindowRateLimiter = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.intake_limit = RateLimitItemPerMinute(self.settings.intake_rate_per_minute)
 
 
 def services(request: Request) -> Services:
@@ -75,3 +83,16 @@ async def check_csrf(request: Request) -> None:
     expected = request.session.get("csrf") or ""
     if not expected or not secrets.compare_digest(sent, expected):
         raise HTTPException(403, "Token formulir tidak valid; muat ulang halaman dan coba lagi.")
+
+
+def intake_rate_limit(request: Request, svc: Services = Depends(services)) -> None:
+    """Public intake: at most N submissions per client address per minute (429 beyond)."""
+    client = request.client.host if request.client else "unknown"
+    if not svc.limiter.hit(svc.intake_limit, "intake", client):
+        reset, _ = svc.limiter.get_window_stats(svc.intake_limit, "intake", client)
+        retry = max(1, int(reset - time.time()))
+        raise HTTPException(
+            429,
+            f"Terlalu banyak aduan dari alamat ini; coba lagi dalam {retry} detik.",
+            headers={"Retry-After": str(retry)},
+        )

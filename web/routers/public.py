@@ -10,7 +10,7 @@ from kafka.errors import KafkaError
 from pydantic import BaseModel, ConfigDict, Field
 
 from streams.intake import IntakeError, token_hash
-from web.deps import Services, services
+from web.deps import Services, intake_rate_limit, services
 
 router = APIRouter(prefix="/api/v1", tags=["public"])
 PUBLISH_TIMEOUT = 10.0
@@ -58,7 +58,12 @@ def _publish(svc: Services, record: dict, channel: str):  # noqa: ANN202
         ) from None
 
 
-@router.post("/complaints", status_code=201, response_model=Accepted)
+@router.post(
+    "/complaints",
+    status_code=201,
+    response_model=Accepted,
+    dependencies=[Depends(intake_rate_limit)],
+)
 def submit_complaint(body: ComplaintIn, svc: Services = Depends(services)) -> Accepted:
     """File a complaint. Intake publishes to Kafka only; routing happens downstream."""
     record = body.model_dump()
@@ -102,7 +107,7 @@ def lookup(
     }
 
 
-@router.post("/sms", tags=["channels"])
+@router.post("/sms", tags=["channels"], dependencies=[Depends(intake_rate_limit)])
 def sms_gateway(body: SmsIn, svc: Services = Depends(services)) -> dict:
     """SMS 1708 gateway webhook: ``{"from": "0812...", "message": "BANJAR jalan rusak ..."}``."""
     record = {"text": body.message, "reporter": {"phone": body.sender}}
