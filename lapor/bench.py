@@ -135,7 +135,11 @@ def bench_e2e(settings, n: int = 20_000, workers: int = 1, timeout: float = 900)
     profile = settings.state_dir / f"bench-{run}.prof"
     procs = []
     for i in range(workers):
-        worker_env = {**env, **({"LAPOR_PROFILE_PATH": str(profile)} if i == 0 else {})}
+        worker_env = {
+            **env,
+            "LAPOR_WORKER_INSTANCE": f"bench-{run}-{i}",
+            **({"LAPOR_PROFILE_PATH": str(profile)} if i == 0 else {}),
+        }
         log = (settings.state_dir / f"bench-{run}-worker{i}.log").open("ab")
         procs.append(
             subprocess.Popen(

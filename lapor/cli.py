@@ -417,14 +417,23 @@ def worker() -> None:
         profiler.dump_stats(settings.profile_path)
 
 
-def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen:
-    """The worker as a child process (used by the demo and the tests)."""
+def start_worker(
+    settings: Settings, log_path: Path, instance: str | None = "worker-1"
+) -> subprocess.Popen:
+    """The worker as a child process (used by the demo and the tests), with a stable
+    group instance id so that a restart takes its partitions back at once."""
+    import os
+
+    env = dict(os.environ)
+    if instance:
+        env["LAPOR_WORKER_INSTANCE"] = instance
     log = log_path.open("ab")
     return subprocess.Popen(
         [sys.executable, "-m", "lapor.cli", "worker"],
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
+        env=env,
     )
 
 

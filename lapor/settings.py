@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     batch_size: int = Field(500, ge=1, description="Complaints classified per worker batch.")
     batch_within: float = Field(0.5, gt=0, description="Seconds a worker waits to fill a batch.")
     worker_id: str = "lapor-router"
+    worker_instance: str | None = Field(
+        None,
+        description="Stable id of this worker in its consumer group (static membership): a "
+        "restarted worker with the same id takes its partitions back at once.",
+    )
     log_level: str = Field("WARNING", description="Worker log level (DEBUG, INFO, WARNING).")
     profile_path: Path | None = Field(
         None, description="Write a cProfile of the worker here when it stops (benchmarks)."

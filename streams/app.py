@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import logging
 import random
 from pathlib import Path
@@ -37,17 +38,28 @@ from streams.events import (
 log = logging.getLogger("lapor.worker")
 
 
+# A dead letter must itself fit in a Kafka message: a huge payload keeps a
+# preview, its size and hash here; its bytes stay at the source offset.
+RAW_PREVIEW = 64 * 1024
+RAW_KEEP = 256 * 1024
+
+
 def dead_letter(raw: bytes, reason: str, topic: str, event: object) -> DeadLetter:
     message = getattr(event, "message", None)
     key = getattr(message, "key", None)
+    data = raw if isinstance(raw, bytes) else str(raw).encode()
+    keep = len(data) <= RAW_KEEP
     return DeadLetter(
         reason=reason,
         source_topic=topic,
         partition=getattr(message, "partition", None),
         offset=getattr(message, "offset", None),
         key=key.decode("utf-8", "replace") if isinstance(key, bytes) else key,
-        raw=raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw),
-        raw_base64=base64.b64encode(raw if isinstance(raw, bytes) else str(raw).encode()).decode(),
+        raw=data[:RAW_PREVIEW].decode("utf-8", "replace"),
+        raw_base64=base64.b64encode(data).decode() if keep else None,
+        raw_size=len(data),
+        raw_sha256=hashlib.sha256(data).hexdigest(),
+        truncated=not keep,
     )
 
 
@@ -99,6 +111,7 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
         broker_commit_every=settings.batch_size,
+        consumer_group_instance_id=settings.worker_instance,
     )
     submitted = app.topic(settings.topic_submitted, value_serializer="raw", key_serializer="raw")
     routed = app.topic(settings.topic_routed, value_serializer="raw", key_serializer="raw")

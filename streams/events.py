@@ -107,6 +107,9 @@ class DeadLetter(BaseModel):
     partition: int | None = None
     offset: int | None = None
     key: str | None = None
-    raw: str  # the payload as text (invalid UTF-8 replaced)
-    raw_base64: str  # the exact bytes
+    raw: str  # the payload as text (invalid UTF-8 replaced), at most RAW_PREVIEW chars
+    raw_base64: str | None  # the exact bytes, when they fit in a dead letter
+    raw_size: int
+    raw_sha256: str
+    truncated: bool = False  # the full payload stays at source_topic/partition/offset
     received_at: datetime = Field(default_factory=utcnow)
