@@ -6,7 +6,7 @@ and explains why, rule by rule, in ``reasons``.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from routing_rules.regions import region_index
 from routing_rules.resolve import RegionResolution, resolve_region
@@ -35,7 +35,7 @@ class RoutingDecision:
     reasons: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return dict(self.__dict__)  # shallow: asdict's deep copy is a hot-path cost
 
 
 class Router:
