@@ -73,16 +73,27 @@ def tracking_uri(mlflow_uri: str | None, state_dir: Path) -> str:
 
 
 def configure(mlflow_uri: str | None, state_dir: Path) -> MlflowClient:
+    """Point MLflow at the tracking store and make sure the experiment exists.
+
+    With the local SQLite store, the first use creates and migrates the database;
+    two workers starting together would race on that migration (one crashes), so
+    it happens under an exclusive file lock.
+    """
+    import fcntl
+
     state_dir.mkdir(parents=True, exist_ok=True)
     uri = tracking_uri(mlflow_uri, state_dir)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
-    if mlflow.get_experiment_by_name(EXPERIMENT) is None:
-        artifacts = None
+    with (state_dir / "mlflow.lock").open("w") as lock:
         if uri.startswith("sqlite:"):
-            artifacts = (state_dir / "mlartifacts").resolve().as_uri()
-        mlflow.create_experiment(EXPERIMENT, artifact_location=artifacts)
-    mlflow.set_experiment(EXPERIMENT)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        if mlflow.get_experiment_by_name(EXPERIMENT) is None:
+            artifacts = None
+            if uri.startswith("sqlite:"):
+                artifacts = (state_dir / "mlartifacts").resolve().as_uri()
+            mlflow.create_experiment(EXPERIMENT, artifact_location=artifacts)
+        mlflow.set_experiment(EXPERIMENT)
     return MlflowClient()
 
 

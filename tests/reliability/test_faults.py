@@ -217,3 +217,15 @@ def test_bad_input_catalogue(private_stack, seed_records):
     assert "<script>" in store.cases.find_one({"_id": "HTML-1"})["text"]  # stored as text
     assert store.cases.find_one({"_id": "DUP-1"})["text"].startswith("air pdam")
     assert store.count({"_id": {"$regex": "^BAD-"}}) == 0
+
+
+def test_two_workers_in_one_group_make_each_complaint_one_case(private_stack, seed_records):
+    settings, _, procs = private_stack
+    for i in (1, 2):
+        procs.append(start_worker(settings, settings.state_dir / f"w{i}.log", instance=f"w{i}"))
+    ids = submit_records(settings, _complaints(seed_records, "TWO", 2000), progress=False)
+    assert wait_for_cases(settings, ids, timeout=240) == len(ids)
+    store = _store(settings)
+    assert store.count() == len(ids)
+    assert {c["_id"] for c in store.cases.find({}, {"_id": 1})} == set(ids)
+    assert all(p.poll() is None for p in procs)
