@@ -1,15 +1,16 @@
+import pytest
+
 from routing_rules.taxonomy import TAXONOMY_PATH, taxonomy
 
 from .conftest import SHARED
 
 
+@pytest.mark.skipif(
+    not (SHARED / "spec" / "taxonomy.yaml").exists(),
+    reason="shared/spec/taxonomy.yaml is not beside this checkout",
+)
 def test_packaged_taxonomy_is_the_shared_contract():
-    shared = SHARED / "spec" / "taxonomy.yaml"
-    if not shared.exists():
-        import pytest
-
-        pytest.skip("shared/spec/taxonomy.yaml is not beside this checkout")
-    assert TAXONOMY_PATH.read_text() == shared.read_text()
+    assert TAXONOMY_PATH.read_text() == (SHARED / "spec" / "taxonomy.yaml").read_text()
 
 
 def test_taxonomy_has_the_contract_codes():
