@@ -58,22 +58,9 @@ def labelled_cases(db: Database) -> list[dict]:
     return rows
 
 
-def export_labels(db: Database, out: Path, with_seed: bool = False) -> dict:
-    rows = labelled_cases(db)
-    if with_seed:
-        from classifier.corpus import load_seed_corpus
-
-        seed = [
-            {
-                "id": f"seed-{i:05d}",
-                "text": r["text"],
-                "agency": r["agency"],
-                "topic": r["topic"],
-                "provenance": {"kind": "seed"},
-            }
-            for i, r in enumerate(load_seed_corpus())
-        ]
-        rows = seed + rows
+def export_labels(db: Database, out: Path, extra: list[dict] | None = None) -> dict:
+    """Write the labels (after ``extra`` rows, e.g. the seed corpus) and summarise them."""
+    rows = [*(extra or []), *labelled_cases(db)]
     body = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(body, encoding="utf-8")

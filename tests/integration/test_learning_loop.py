@@ -126,3 +126,21 @@ def test_export_takes_overrides_and_verified_cases_without_identities(
     assert "081234567890" not in text and "Rahasia Sekali" not in text
     assert "3404011508950001" not in text and "reporter" not in text
     assert export_labels(store.db, tmp_path / "again.jsonl")["version"] == first["version"]
+
+
+def test_export_and_train_commands(stack_env, tmp_path):
+    """The CLI path a data scientist follows: export with the seed, train on it."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "labels.jsonl"
+    run = subprocess.run(
+        [sys.executable, "-m", "lapor.cli", "dataset", "export", "--with-seed", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    summary = json.loads(run.stdout)
+    assert summary["by_provenance"]["seed"] >= 48 * 60
+    assert summary["rows"] == len(out.read_text().splitlines())

@@ -1,0 +1,94 @@
+"""`lapor evaluate` and `lapor experiment` as a user runs them."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from classifier.corpus import split_corpus
+from tests.conftest import SHARED
+
+pytestmark = pytest.mark.integration
+LAPORGUB = SHARED / "data" / "laporgub" / "laporgub_2024_2025.csv"
+
+
+def lapor(*args: str) -> dict:
+    run = subprocess.run(
+        [sys.executable, "-m", "lapor.cli", *args], capture_output=True, text=True, timeout=600
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    return json.loads(run.stdout)
+
+
+def test_evaluate_prints_metrics_and_plots(stack_env, seed_records, tmp_path):
+    _, valid = split_corpus(seed_records)
+    data = tmp_path / "labelled.jsonl"
+    with data.open("w") as fh:  # labels nested under `expected`, as the issue allows
+        for r in valid:
+            fh.write(
+                json.dumps(
+                    {"text": r["text"], "expected": {"agency": r["agency"], "topic": r["topic"]}}
+                )
+                + "\n"
+            )
+    plot = tmp_path / "cm.png"
+    result = lapor("evaluate", "--data", str(data), "--plot", str(plot))
+    for key in (
+        "agency_accuracy",
+        "agency_macro_f1",
+        "topic_accuracy",
+        "topic_macro_f1",
+        "per_topic_f1",
+        "confusions",
+        "triage_share",
+    ):
+        assert key in result
+    assert result["n"] == len(valid) and result["agency_macro_f1"] > 0.9
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_experiment_joins_token_lists(tmp_path, seed_records):
+    data = tmp_path / "tokens.csv"
+    with data.open("w", newline="") as fh:
+        writer = csv.writer(fh, delimiter=";")
+        writer.writerow(["id", "complaints", "category"])
+        for i, r in enumerate(seed_records):
+            writer.writerow([i, repr(r["text"].lower().split()), f"  {r['agency']} "])
+    result = lapor(
+        "experiment",
+        "--data",
+        str(data),
+        "--text-col",
+        "complaints",
+        "--label-col",
+        "category",
+        "--sep",
+        ";",
+    )
+    assert {"accuracy", "macro_f1", "n_train", "n_test"} <= set(result)
+    assert result["n_test"] == round(len(seed_records) * 0.3)
+    assert result["macro_f1"] > 0.8
+
+
+@pytest.mark.skipif(
+    not LAPORGUB.exists(), reason="shared/data/laporgub is not beside this checkout"
+)
+def test_laporgub_protocol_figures():
+    result = lapor(
+        "experiment",
+        "--data",
+        str(LAPORGUB),
+        "--text-col",
+        "complaints",
+        "--label-col",
+        "category",
+        "--sep",
+        ";",
+    )
+    assert (result["n_train"], result["n_test"], result["n_classes"]) == (7032, 3015, 16)
+    assert result["macro_f1"] >= 0.67  # regression guard (README: 0.687; reference 0.693)
+    assert result["accuracy"] >= 0.81
