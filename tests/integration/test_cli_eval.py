@@ -92,3 +92,18 @@ def test_laporgub_protocol_figures():
     assert (result["n_train"], result["n_test"], result["n_classes"]) == (7032, 3015, 16)
     assert result["macro_f1"] >= 0.67  # regression guard (README: 0.687; reference 0.693)
     assert result["accuracy"] >= 0.81
+
+
+def test_rules_check_and_explain(stack_env):
+    check = subprocess.run(
+        [sys.executable, "-m", "lapor.cli", "rules", "check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert check.returncode == 0 and "tier exceptions" in check.stdout
+    result = lapor("rules", "explain", "pungutan uang gedung di SMA Negeri 2 Kab. Sleman")
+    decision = result["decision"]
+    assert decision["tier"] == "provinsi" and decision["unit_id"].startswith("provinsi:34:")
+    assert any("sekolah_menengah_provinsi" in r for r in decision["reasons"])
+    assert result["prediction"]["agency"] == "dinas_pendidikan"
