@@ -200,7 +200,7 @@ class CaseStore:
         for case in overdue:
             above = unit_above(case["decision"])
             note = f"lewat tenggat; dieskalasi ke {above or 'admin nasional'}"
-            self.cases.update_one(
+            result = self.cases.update_one(
                 {"_id": case["_id"], "escalated": {"$ne": True}},
                 {
                     "$set": {"escalated": True, "escalated_to": above, "escalated_at": now},
@@ -214,6 +214,8 @@ class CaseStore:
                     },
                 },
             )
+            if not result.modified_count:  # another worker got there first
+                continue
             self.audit("escalation", case["_id"], "sistem", note, {}, {"escalated_to": above}, now)
             n += 1
         return n

@@ -69,5 +69,6 @@ def run_experiment(
         "n_classes": len(set(labels)),
         "test_size": test_size,
         "seed": seed,
+        "prior_power": getattr(pipeline.named_steps["clf"], "power_", 0.0),
         "fit_seconds": round(fit_seconds, 1),
     }

@@ -20,19 +20,21 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
+from classifier.prior import PriorCorrectedClassifier
 from classifier.text import IndonesianStemmer, TextNormalizer
 from routing_rules.taxonomy import Taxonomy, taxonomy
 
 
 def build_pipeline(
     protected: frozenset[str] = frozenset(),
-    C: float = 0.5,
+    C: float = 1.0,
     calibrate: bool = True,  # noqa: N803
 ) -> Pipeline:
     """Normalise -> stem -> word 1-2-gram + char 2-5-gram TF-IDF -> linear SVM.
 
     With ``calibrate`` the SVM is wrapped in sigmoid calibration (3 folds), so
-    ``predict_proba`` gives probabilities the triage threshold can trust.
+    ``predict_proba`` gives probabilities the triage threshold can trust, and in
+    a class-prior correction that only acts on skewed label sets (``prior.py``).
     """
     svm = LinearSVC(C=C, class_weight="balanced", random_state=0)
     features = FeatureUnion(
@@ -54,7 +56,12 @@ def build_pipeline(
             ("normalize", TextNormalizer()),
             ("stem", IndonesianStemmer(protected)),
             ("features", features),
-            ("clf", CalibratedClassifierCV(svm, cv=3, method="sigmoid") if calibrate else svm),
+            (
+                "clf",
+                PriorCorrectedClassifier(CalibratedClassifierCV(svm, cv=3, method="sigmoid"))
+                if calibrate
+                else svm,
+            ),
         ]
     )
 
@@ -62,6 +69,8 @@ def build_pipeline(
 def linear_weights(pipeline: Pipeline) -> np.ndarray:
     """Class x feature weights of the final linear step (averaged over calibration folds)."""
     clf = pipeline.named_steps["clf"]
+    if isinstance(clf, PriorCorrectedClassifier):
+        clf = clf.estimator_
     if isinstance(clf, CalibratedClassifierCV):
         return np.mean([c.estimator.coef_ for c in clf.calibrated_classifiers_], axis=0)
     return clf.coef_

@@ -132,7 +132,8 @@ def log_training_run(
         mlflow.log_params(
             {
                 "pipeline": "normalize>stem>tfidf(word1-2+char2-5)>calibrated LinearSVC",
-                "C": model.pipeline.named_steps["clf"].estimator.C,
+                "C": model.pipeline.named_steps["clf"].estimator.estimator.C,
+                "prior_power": model.pipeline.named_steps["clf"].power_,
                 "threshold": model.threshold,
                 "data_source": source,
             }

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     profile_path: Path | None = Field(
         None, description="Write a cProfile of the worker here when it stops (benchmarks)."
     )
+    escalation_seconds: float = Field(
+        300, gt=0, description="How often a worker escalates overdue cases."
+    )
     model_check_seconds: float = Field(
         5.0, gt=0, description="How often a worker checks for a new champion model."
     )

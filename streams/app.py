@@ -145,6 +145,20 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
     async def prepare_store() -> None:
         await asyncio.get_running_loop().run_in_executor(loop_executor, store.ensure_indexes)
 
+    @app.timer(interval=settings.escalation_seconds)
+    async def escalate_overdue() -> None:
+        """Overdue cases become visible one tier up; idempotent, so any number of
+        workers may run it."""
+        try:
+            n = await asyncio.get_running_loop().run_in_executor(
+                loop_executor, store.escalate_overdue
+            )
+        except PyMongoError as exc:
+            log.warning("escalation skipped this round: %s", exc)
+            return
+        if n:
+            log.warning("escalated %d overdue case(s)", n)
+
     @app.agent(submitted)
     async def route(stream: faust.StreamT) -> None:
         async for batch in stream.take_events(settings.batch_size, within=settings.batch_within):

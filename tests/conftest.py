@@ -43,6 +43,7 @@ def stack_env(tmp_path_factory, trained_model) -> dict[str, str]:
         env["LAPOR_WORKER_ID"] = f"lapor-test-{run}"
     env["LAPOR_BATCH_WITHIN"] = "0.2"
     env["LAPOR_MODEL_CHECK_SECONDS"] = "1"
+    env["LAPOR_ESCALATION_SECONDS"] = "1"
     settings = Settings(**{k[len("LAPOR_") :].lower(): v for k, v in env.items()})
     stack.up(settings)
     trained_model.save(settings.model_path)
