@@ -90,34 +90,36 @@ def wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen |
     raise StackError(f"nothing answered on {host}:{port} within {timeout:.0f}s")
 
 
+def _until_answers(what: str, check, errors: tuple, timeout: float) -> None:  # noqa: ANN001
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        try:
+            check()
+            return
+        except errors as exc:  # not ready yet
+            last = exc
+            time.sleep(0.3)
+    raise StackError(f"{what} did not answer: {last}")
+
+
 def wait_for_kafka(bootstrap: str, timeout: float = 30) -> None:
     from kafka import KafkaAdminClient
     from kafka.errors import KafkaError
 
-    deadline, last = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        try:
-            KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000).close()
-            return
-        except KafkaError as exc:  # not ready yet
-            last = exc
-            time.sleep(0.3)
-    raise StackError(f"Kafka at {bootstrap} did not answer: {last}")
+    def check() -> None:
+        KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000).close()
+
+    _until_answers(f"Kafka at {bootstrap}", check, (KafkaError,), timeout)
 
 
 def wait_for_mongo(uri: str, timeout: float = 30) -> None:
     from pymongo import MongoClient
     from pymongo.errors import PyMongoError
 
-    deadline, last = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        try:
-            MongoClient(uri, serverSelectionTimeoutMS=1000).admin.command("ping")
-            return
-        except PyMongoError as exc:
-            last = exc
-            time.sleep(0.3)
-    raise StackError(f"MongoDB at {uri} did not answer: {last}")
+    def check() -> None:
+        MongoClient(uri, serverSelectionTimeoutMS=1000).admin.command("ping")
+
+    _until_answers(f"MongoDB at {uri}", check, (PyMongoError,), timeout)
 
 
 def create_topics(bootstrap: str, names: list[str], partitions: int) -> list[str]:

@@ -72,6 +72,24 @@ class RegionIndex:
         return None
 
 
+def region_codes(value: str, index: RegionIndex | None = None) -> tuple[str, str | None]:
+    """An official regency/province name or Kemendagri code -> (province, regency) codes.
+
+    Raises ValueError naming the value when it is neither.
+    """
+    index = index or region_index()
+    code = normalise_code(value)
+    if code in index.provinces:
+        return code, None
+    regency = index.regency_by_name(value)
+    if regency:
+        return regency.province_code, regency.code
+    for province in index.provinces.values():
+        if province.name.lower() == value.strip().lower():
+            return province.code, None
+    raise ValueError(f"unknown region {value!r} (use an official name or Kemendagri code)")
+
+
 def normalise_code(value: str) -> str:
     """ "6303" and "63.03" both name Kabupaten Banjar; "63" a province."""
     digits = re.sub(r"\D", "", value)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from routing_rules.regions import RegionIndex, normalise_code, region_index
+from routing_rules.regions import RegionIndex, region_codes, region_index
 from routing_rules.taxonomy import Taxonomy, taxonomy
 
 RULES_DIR = Path(__file__).parent / "rules"
@@ -104,17 +104,11 @@ def _codes(
 
 
 def _region(path: Path, line: int, index: RegionIndex, value: object) -> str:
-    text = str(value or "")
-    code = normalise_code(text)
-    if code in index.regencies or code in index.provinces:
-        return code
-    regency = index.regency_by_name(text)
-    if regency:
-        return regency.code
-    for province in index.provinces.values():
-        if province.name.lower() == text.lower():
-            return province.code
-    raise _fail(path, line, f"unknown region {text!r} (use an official name or Kemendagri code)")
+    try:
+        province, regency = region_codes(str(value or ""), index)
+    except ValueError as exc:
+        raise _fail(path, line, str(exc)) from None
+    return regency or province
 
 
 def _check_keys(path: Path, line: int, item: dict, allowed: set[str]) -> None:

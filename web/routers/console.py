@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from casestore.users import User, UserError
 from casestore.workflow import ALLOWED, STATUS_LABELS, TransitionError, is_overdue
 from lapor.privacy import Sealer
-from routing_rules.regions import normalise_code, region_index
+from routing_rules.regions import region_codes, region_index
 from streams.intake import IntakeError
 from web.deps import Services, check_csrf, csrf_token, current_user, services, templates
 
@@ -161,24 +161,6 @@ def case_detail(
     )
 
 
-def _region_codes(value: str) -> tuple[str | None, str | None]:
-    """A regency or province (code or official name) -> (province, regency) codes."""
-    index = region_index()
-    value = value.strip()
-    if not value:
-        return None, None
-    code = normalise_code(value)
-    if code in index.provinces:
-        return code, None
-    regency = index.regency_by_name(value)
-    if regency:
-        return regency.province_code, regency.code
-    for province in index.provinces.values():
-        if province.name.lower() == value.lower():
-            return province.code, None
-    raise ValueError(f"wilayah {value!r} tidak dikenal (pakai nama resmi atau kode Kemendagri)")
-
-
 @router.post("/admin/cases/{case_id}/override", dependencies=[Depends(check_csrf)])
 def override(
     case_id: str,
@@ -204,12 +186,12 @@ def override(
         return back("Alasan koreksi wajib diisi.")
     try:
         province, regency = (
-            _region_codes(region)
+            region_codes(region)
             if region.strip()
             else (case["decision"].get("province_code"), case["decision"].get("regency_code"))
         )
-    except ValueError as exc:
-        return back(str(exc))
+    except ValueError:
+        return back(f"Wilayah {region!r} tidak dikenal (pakai nama resmi atau kode Kemendagri).")
     unit_id, unit_name = svc.router.unit_for(agency, tier, province, regency)
     if unit_id is None:
         return back("Wilayah belum cukup untuk tingkat ini: isi kabupaten/kota atau provinsi.")
