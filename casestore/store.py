@@ -321,10 +321,6 @@ class CaseStore:
     def count(self, query: dict | None = None) -> int:
         return self.cases.count_documents(query or {})
 
-    def ping(self) -> datetime:
-        self.db.command("ping")
-        return datetime.now(UTC)
-
 
 def unit_above(decision: dict) -> str | None:
     """The same agency one tier up: regency unit -> provincial unit; else national admin."""

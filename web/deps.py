@@ -63,12 +63,6 @@ def current_user(request: Request, svc: Services = Depends(services)) -> User:
     return user
 
 
-def require_national(user: User = Depends(current_user)) -> User:
-    if not user.is_national:
-        raise HTTPException(403, "Hanya admin nasional yang boleh membuka halaman ini.")
-    return user
-
-
 def csrf_token(request: Request) -> str:
     token = request.session.get("csrf")
     if not token:
