@@ -106,7 +106,13 @@ def _profile_summary(path: Path, top: int = 12) -> list[dict]:
     return rows[:top]
 
 
-def bench_e2e(settings, n: int = 20_000, workers: int = 1, timeout: float = 900) -> dict:  # noqa: ANN001
+def bench_e2e(  # noqa: ANN201
+    settings,  # noqa: ANN001
+    n: int = 20_000,
+    workers: int = 1,
+    store_workers: int = 0,
+    timeout: float = 900,
+):
     """Submit N complaints, let the worker(s) route and store them, measure; then
     measure the floors of the parts on the same machine in the same run."""
     import subprocess
@@ -134,10 +140,12 @@ def bench_e2e(settings, n: int = 20_000, workers: int = 1, timeout: float = 900)
     }
     profile = settings.state_dir / f"bench-{run}.prof"
     procs = []
-    for i in range(workers):
+    roles = ["route" if store_workers else "all"] * workers + ["store"] * store_workers
+    for i, role in enumerate(roles):
         worker_env = {
             **env,
             "LAPOR_WORKER_INSTANCE": f"bench-{run}-{i}",
+            "LAPOR_WORKER_ROLE": role,
             **({"LAPOR_PROFILE_PATH": str(profile)} if i == 0 else {}),
         }
         log = (settings.state_dir / f"bench-{run}-worker{i}.log").open("ab")
@@ -236,6 +244,7 @@ def bench_e2e(settings, n: int = 20_000, workers: int = 1, timeout: float = 900)
     return {
         "n": n,
         "workers": workers,
+        "store_workers": store_workers,
         "partitions": partitions,
         "stored": stored,
         "e2e_seconds": round(e2e_s, 2),

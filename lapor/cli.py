@@ -314,6 +314,9 @@ def bench_classify(
 def bench_e2e(
     n: Annotated[int, typer.Option(help="Complaints to route end to end.")] = 20_000,
     workers: Annotated[int, typer.Option(help="Workers in one consumer group.")] = 1,
+    store_workers: Annotated[
+        int, typer.Option(help="Separate case-sink workers (0 = every worker stores).")
+    ] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
 ) -> None:
     """End-to-end throughput and latency, with the floors of broker, store and model."""
@@ -322,7 +325,7 @@ def bench_e2e(
     settings = get_settings()
     ensure_model(settings)
     _endpoints(settings)
-    result = run(settings, n=n, workers=workers)
+    result = run(settings, n=n, workers=workers, store_workers=store_workers)
     if as_json:
         sys.stdout.write(json.dumps(result) + "\n")
         return

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,6 +37,9 @@ class Settings(BaseSettings):
     batch_size: int = Field(500, ge=1, description="Complaints classified per worker batch.")
     batch_within: float = Field(0.5, gt=0, description="Seconds a worker waits to fill a batch.")
     worker_id: str = "lapor-router"
+    worker_role: Literal["all", "route", "store"] = Field(
+        "all", description="Which agents this worker runs (scale routing and storing apart)."
+    )
     worker_instance: str | None = Field(
         None,
         description="Stable id of this worker in its consumer group (static membership): a "

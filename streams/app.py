@@ -113,8 +113,16 @@ async def store_with_retry(store: CaseStore, events: list[dict], max_delay: floa
 
 
 def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.App:
+    roles = {"all": {"route", "store"}, "route": {"route"}, "store": {"store"}}[
+        settings.worker_role
+    ]
+    # a store-only worker forms its own consumer group: its members subscribe to
+    # another topic than the routers'
+    app_id = (
+        settings.worker_id if settings.worker_role != "store" else f"{settings.worker_id}-store"
+    )
     app = faust.App(
-        settings.worker_id,
+        app_id,
         broker=f"kafka://{bootstrap}",
         store="memory://",
         datadir=str(Path(settings.state_dir) / "worker"),
@@ -133,9 +141,13 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
     routed = app.topic(settings.topic_routed, value_serializer="raw", key_serializer="raw")
     dlq = app.topic(settings.topic_dlq, value_serializer="raw", key_serializer="raw")
 
-    models = ModelHolder(
-        ModelSource(settings.model_path, settings.mlflow_uri, settings.state_dir),
-        check_every=settings.model_check_seconds,
+    models = (
+        ModelHolder(
+            ModelSource(settings.model_path, settings.mlflow_uri, settings.state_dir),
+            check_every=settings.model_check_seconds,
+        )
+        if "route" in roles
+        else None
     )
     router = Router()
     store = CaseStore(connect(mongodb_uri, settings.mongodb_db))
@@ -159,7 +171,6 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
         if n:
             log.warning("escalated %d overdue case(s)", n)
 
-    @app.agent(submitted)
     async def route(stream: faust.StreamT) -> None:
         async for batch in stream.take_events(settings.batch_size, within=settings.batch_within):
             good: list[ComplaintSubmitted] = []
@@ -195,7 +206,6 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
             # the batch is acknowledged only once the broker has every routed event
             await asyncio.gather(*pending)
 
-    @app.agent(routed)
     async def store_cases(stream: faust.StreamT) -> None:
         async for batch in stream.take_events(settings.batch_size, within=settings.batch_within):
             events = []
@@ -208,4 +218,8 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
             if events:
                 await store_with_retry(store, events)
 
+    if "route" in roles:
+        app.agent(submitted, name="route")(route)
+    if "store" in roles:
+        app.agent(routed, name="store_cases")(store_cases)
     return app

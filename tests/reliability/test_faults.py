@@ -229,3 +229,14 @@ def test_two_workers_in_one_group_make_each_complaint_one_case(private_stack, se
     assert store.count() == len(ids)
     assert {c["_id"] for c in store.cases.find({}, {"_id": 1})} == set(ids)
     assert all(p.poll() is None for p in procs)
+
+
+def test_routing_and_storing_in_separate_workers(private_stack, seed_records, monkeypatch):
+    settings, _, procs = private_stack
+    for role in ("route", "store"):
+        monkeypatch.setenv("LAPOR_WORKER_ROLE", role)
+        procs.append(start_worker(settings, settings.state_dir / f"{role}.log", instance=role))
+    ids = submit_records(settings, _complaints(seed_records, "SPLIT", 500), progress=False)
+    assert wait_for_cases(settings, ids, timeout=180) == len(ids)
+    assert _store(settings).count() == len(ids)
+    assert all(p.poll() is None for p in procs)
