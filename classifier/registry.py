@@ -125,7 +125,7 @@ def log_training_run(
     from classifier.report import plot_confusion
 
     with (
-        mlflow.start_run(run_name=f"train-{model.version}") as run,
+        mlflow.start_run(run_name=f"train-{model.version}"),
         tempfile.TemporaryDirectory() as tmp,
     ):
         tmpdir = Path(tmp)
@@ -164,7 +164,6 @@ def log_training_run(
             input_example=example,
             registered_model_name=MODEL_NAME,
         )
-        del run
         return str(info.registered_model_version)
 
 

@@ -93,19 +93,21 @@ def model_source(settings: Settings):  # noqa: ANN201
     return ModelSource(settings.model_path, settings.mlflow_uri, settings.state_dir)
 
 
-def ensure_model(settings: Settings) -> None:
-    """Train from the seed corpus when no model exists yet, and say so."""
-    if model_source(settings).version() is not None:
-        return
-    err.print("no trained model yet: training one from the seed corpus first ...")
-    _train(settings)
+def ensure_model(settings: Settings, source=None) -> str:  # noqa: ANN001
+    """The serving version; trains from the seed corpus first (and says so) if none."""
+    source = source or model_source(settings)
+    version = source.version()
+    if version is None:
+        err.print("no trained model yet: training one from the seed corpus first ...")
+        _train(settings)
+        version = source.version()
+    return version
 
 
 def serving_model(settings: Settings):  # noqa: ANN201
     """The model the workers serve right now (champion, else the local file)."""
-    ensure_model(settings)
     source = model_source(settings)
-    return source.load(source.version())
+    return source.load(ensure_model(settings, source))
 
 
 def _train(settings: Settings, extra: Path | None = None) -> dict:

@@ -187,7 +187,8 @@ def up(settings: Settings, timeout: float = 60) -> dict:
     state = settings.state_dir.resolve()
     state.mkdir(parents=True, exist_ok=True)
     record = read_record(settings) or {}
-    if record and all(_alive(p) for p in record.get("pids", {}).values()) and record.get("pids"):
+    pids = record.get("pids")
+    if pids and all(_alive(p) for p in pids.values()):
         ensure_topics(settings, record)
         return record
 

@@ -88,3 +88,23 @@ def web_client(stack_settings, worker):
     app = create_app(stack_settings, endpoints.kafka_bootstrap, endpoints.mongodb_uri)
     with TestClient(app) as client:
         yield client
+
+
+def dead_letters(bootstrap: str, topic: str) -> list[dict]:
+    """Every dead letter on ``topic`` so far (large fetch sizes: letters carry payloads)."""
+    import json
+
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=5000,
+        group_id=None,
+        max_partition_fetch_bytes=4_000_000,
+        fetch_max_bytes=8_000_000,
+    )
+    letters = [json.loads(m.value) for m in consumer]
+    consumer.close()
+    return letters

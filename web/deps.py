@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import Depends, HTTPException, Request
@@ -35,11 +35,13 @@ class Services:
     producer: KafkaProducer
     router: Router
     sealer: Sealer
-    limiter: MovingWindowRateLimiter = None  # type: ignore[assignment]
+    limiter: MovingWindowRateLimiter = field(
+        default_factory=lambda: MovingWindowRateLimiter(MemoryStorage())
+    )
 
-    def __post_init__(self) -> None:
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
-        self.intake_limit = RateLimitItemPerMinute(self.settings.intake_rate_per_minute)
+    @property
+    def intake_limit(self) -> RateLimitItemPerMinute:
+        return RateLimitItemPerMinute(self.settings.intake_rate_per_minute)
 
 
 def services(request: Request) -> Services:

@@ -8,12 +8,13 @@ import sys
 import time
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaProducer
 
 from casestore.store import CaseStore, connect
 from classifier.corpus import split_corpus
 from lapor import stack
 from lapor.cli import submit_records, wait_for_cases
+from tests.conftest import dead_letters
 
 pytestmark = pytest.mark.integration
 
@@ -88,15 +89,7 @@ def test_malformed_events_go_to_the_dlq_and_the_worker_continues(stack_settings,
     after = submit_records(stack_settings, [{"id": "IT-AFTER-DLQ", "text": "air pdam mati"}], False)
     assert wait_for_cases(stack_settings, after, timeout=120) == 1
 
-    consumer = KafkaConsumer(
-        stack_settings.topic_dlq,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        consumer_timeout_ms=5000,
-        group_id=None,
-    )
-    letters = [json.loads(m.value) for m in consumer]
-    consumer.close()
+    letters = dead_letters(bootstrap, stack_settings.topic_dlq)
     reasons = {letter["raw"]: letter["reason"] for letter in letters}
     assert "Invalid JSON" in reasons["{not json"]
     assert "text is empty" in reasons['{"complaint_id": "BAD-1", "text": "  "}']

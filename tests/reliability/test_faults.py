@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import os
 import signal
 import subprocess
@@ -14,12 +13,13 @@ import time
 from pathlib import Path
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaProducer
 
 from casestore.store import CaseStore, connect
 from lapor import stack
 from lapor.cli import start_worker, submit_records, wait_for_cases
 from lapor.settings import Settings
+from tests.conftest import dead_letters
 
 pytestmark = [
     pytest.mark.reliability,
@@ -94,17 +94,11 @@ def test_store_outage_is_retried_logged_once_and_loses_nothing(private_stack, se
     warm = submit_records(settings, _complaints(seed_records, "WARM", 5), progress=False)
     assert wait_for_cases(settings, warm, timeout=120) == 5
 
-    mongo_pid, port = record["pids"]["mongodb"], record["mongodb_port"]
-    os.kill(mongo_pid, signal.SIGTERM)
-    _wait_dead(mongo_pid)
+    restart = _stop(record, "mongodb")
     during = submit_records(settings, _complaints(seed_records, "OUT", 500), progress=False)
     time.sleep(8)  # complaints keep flowing while the store is down
     assert worker.poll() is None, "the worker must not crash when the store is away"
-    restarted = stack.start_store(
-        Path(record["state_dir"]) / "mongodb", port, Path(record["state_dir"]) / "mongodb.log"
-    )
-    procs.append(restarted)
-    stack.wait_for_mongo(record["mongodb_uri"], timeout=60)
+    procs.append(restart())
 
     assert wait_for_cases(settings, during, timeout=180) == len(during)
     assert store.count() == len(during) + len(warm)
@@ -119,19 +113,32 @@ def test_worker_survives_a_broker_restart(private_stack, seed_records):
     before = submit_records(settings, _complaints(seed_records, "PRE", 50), progress=False)
     assert wait_for_cases(settings, before, timeout=120) == 50
 
-    kafka_pid, port = record["pids"]["kafka"], record["kafka_port"]
-    os.kill(kafka_pid, signal.SIGTERM)
-    _wait_dead(kafka_pid)
+    restart = _stop(record, "kafka")
     time.sleep(3)
-    broker = stack.start_broker(
-        Path(record["state_dir"]) / "kafka", port, Path(record["state_dir"]) / "kafka.log"
-    )
-    procs.append(broker)
-    stack.wait_for_kafka(record["kafka_bootstrap"], timeout=60)
+    procs.append(restart())
 
     after = submit_records(settings, _complaints(seed_records, "POST", 50), progress=False)
     assert wait_for_cases(settings, after, timeout=240) == 50
     assert worker.poll() is None
+
+
+def _stop(record: dict, name: str):  # noqa: ANN202
+    """Stop an embedded part; returns a function that starts it again, on the same
+    port and data, and waits until it answers."""
+    pid, port, state = record["pids"][name], record[f"{name}_port"], Path(record["state_dir"])
+    os.kill(pid, signal.SIGTERM)
+    _wait_dead(pid)
+
+    def restart() -> subprocess.Popen:
+        start = stack.start_store if name == "mongodb" else stack.start_broker
+        proc = start(state / name, port, state / f"{name}.log")
+        if name == "mongodb":
+            stack.wait_for_mongo(record["mongodb_uri"], timeout=60)
+        else:
+            stack.wait_for_kafka(record["kafka_bootstrap"], timeout=60)
+        return proc
+
+    return restart
 
 
 def _wait_dead(pid: int, timeout: float = 20) -> None:
@@ -192,16 +199,7 @@ def test_bad_input_catalogue(private_stack, seed_records):
     marker = submit_records(settings, [{"id": "MARK", "text": "sampah di Kab. Sleman"}], False)
     assert wait_for_cases(settings, marker, timeout=120) == 1
 
-    consumer = KafkaConsumer(
-        settings.topic_dlq,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        consumer_timeout_ms=5000,
-        max_partition_fetch_bytes=4_000_000,
-        fetch_max_bytes=8_000_000,
-    )
-    letters = [json.loads(m.value) for m in consumer]
-    consumer.close()
+    letters = dead_letters(bootstrap, settings.topic_dlq)
     by_hash = {x["raw_sha256"]: x for x in letters}
     for name, payload, reason in CATALOGUE:
         letter = by_hash.get(hashlib.sha256(payload).hexdigest())
