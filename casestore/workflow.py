@@ -69,14 +69,20 @@ def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _holidays(day.year)
 
 
-def add_working_days(start: datetime, days: int) -> datetime:
-    """End of the ``days``-th working day after ``start`` (Jakarta time), as UTC."""
-    local = (start.astimezone(UTC) + WIB).date()
+@lru_cache(maxsize=1024)
+def _nth_working_day(local: date, days: int) -> date:
+    """Cached: every case stored on one day shares its deadline date (sink hot path)."""
     counted = 0
     while counted < days:
         local += timedelta(days=1)
         if is_working_day(local):
             counted += 1
+    return local
+
+
+def add_working_days(start: datetime, days: int) -> datetime:
+    """End of the ``days``-th working day after ``start`` (Jakarta time), as UTC."""
+    local = _nth_working_day((start.astimezone(UTC) + WIB).date(), days)
     return datetime.combine(local, time(23, 59, 59), tzinfo=UTC) - WIB
 
 

@@ -20,6 +20,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
+from classifier.features import CachedCharVectorizer
 from classifier.prior import PriorCorrectedClassifier
 from classifier.text import IndonesianStemmer, TextNormalizer
 from routing_rules.taxonomy import Taxonomy, taxonomy
@@ -45,7 +46,7 @@ def build_pipeline(
             ),
             (
                 "chars",
-                TfidfVectorizer(
+                CachedCharVectorizer(
                     analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2
                 ),
             ),
@@ -108,6 +109,8 @@ class ComplaintModel:
         agencies = sorted({tax.agency_of(t) for t in self.classes_})
         self._agencies = agencies
         self._topic_agency = np.array([agencies.index(tax.agency_of(t)) for t in self.classes_])
+        # topic probabilities @ this = agency probabilities (each sums its topics)
+        self._topic_to_agency = np.eye(len(agencies))[self._topic_agency]
         self._weights = linear_weights(self.pipeline)
         self._features = self.pipeline[:-1]
         names = self._features.named_steps["features"].get_feature_names_out()
@@ -123,39 +126,43 @@ class ComplaintModel:
         self._prepare()
 
     def predict(self, texts: list[str], n_terms: int = 5) -> list[Prediction]:
+        """One call per batch: the matrix work is vectorised over the batch; only
+        the per-complaint records are built in Python (the worker's hot path)."""
         if not texts:
             return []
-        X = self._features.transform(texts)  # noqa: N806
+        X = self._features.transform(texts).tocsr()  # noqa: N806
         proba = self.pipeline.named_steps["clf"].predict_proba(X)
-        agency_proba = np.zeros((proba.shape[0], len(self._agencies)))
-        np.add.at(agency_proba.T, self._topic_agency, proba.T)
-        results = []
-        for i in range(proba.shape[0]):
-            a = int(agency_proba[i].argmax())
-            within = np.where(self._topic_agency == a, proba[i], -1.0)
-            t = int(within.argmax())
-            top = np.argsort(proba[i])[::-1][:3]
-            conf = round(float(agency_proba[i, a]), 4)
-            results.append(
-                Prediction(
-                    agency=self._agencies[a],
-                    topic=self.classes_[t],
-                    confidence=conf,
-                    topic_confidence=round(float(proba[i, t]), 4),
-                    top3=[
-                        {"topic": self.classes_[j], "score": round(float(proba[i, j]), 4)}
-                        for j in top
-                    ],
-                    terms=self._terms(X[i], t, n_terms),
-                    confident=conf >= self.threshold,
-                    model_version=self.version,
-                )
+        rows = np.arange(proba.shape[0])
+        agency_proba = proba @ self._topic_to_agency
+        agency = agency_proba.argmax(axis=1)
+        within = np.where(self._topic_agency[None, :] == agency[:, None], proba, -1.0)
+        topic = within.argmax(axis=1)
+        top = np.argsort(proba, axis=1)[:, ::-1][:, :3]
+        confidence = agency_proba[rows, agency].round(4)
+        topic_confidence = proba[rows, topic].round(4)
+        top_scores = np.take_along_axis(proba, top, axis=1).round(4)
+        classes, agencies = self.classes_, self._agencies
+        return [
+            Prediction(
+                agency=agencies[agency[i]],
+                topic=classes[topic[i]],
+                confidence=float(confidence[i]),
+                topic_confidence=float(topic_confidence[i]),
+                top3=[
+                    {"topic": classes[j], "score": float(score)}
+                    for j, score in zip(top[i], top_scores[i])
+                ],
+                terms=self._terms(X, i, topic[i], n_terms),
+                confident=bool(confidence[i] >= self.threshold),
+                model_version=self.version,
             )
-        return results
+            for i in rows
+        ]
 
-    def _terms(self, row: object, topic_index: int, n: int) -> list[str]:
+    def _terms(self, X: object, row: int, topic_index: int, n: int) -> list[str]:  # noqa: N803
         """Features of this text that pushed hardest toward the chosen topic."""
-        idx, values = row.indices, row.data
+        start, end = X.indptr[row], X.indptr[row + 1]
+        idx, values = X.indices[start:end], X.data[start:end]
         keep = self._is_word[idx]
         idx, values = idx[keep], values[keep]
         contrib = values * self._weights[topic_index, idx]

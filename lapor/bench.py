@@ -4,8 +4,14 @@ in the same run, because this machine is shared and noisy."""
 from __future__ import annotations
 
 import gc
+import json
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -67,6 +73,26 @@ def bench_classify(model_path: Path, n: int = 3000, batch: int = 500, naive_n: i
     }
 
 
+def _cpu_seconds(pids: dict[str, list[int]], own: int) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each part, its children included
+    (the broker's launcher starts the real server as a child), except for ``own``:
+    this process, whose children are the workers, counted on their own."""
+    out = {}
+    for part, ids in pids.items():
+        total = 0.0
+        for pid in ids:
+            try:
+                proc = psutil.Process(pid)
+                children = [] if pid == own else proc.children(recursive=True)
+                for p in [proc, *children]:
+                    t = p.cpu_times()
+                    total += t.user + t.system
+            except psutil.Error:
+                continue
+        out[part] = total
+    return out
+
+
 def _percentiles(values_ms: list[float]) -> dict:
     import numpy as np
 
@@ -74,79 +100,71 @@ def _percentiles(values_ms: list[float]) -> dict:
     return {f"p{q}_ms": round(float(np.percentile(arr, q)), 1) for q in (50, 95, 99)}
 
 
-def _profile_summary(path: Path, top: int = 12) -> list[dict]:
-    """Where the worker's time went: the project's own functions by cumulative time."""
-    import pstats
-
-    if not path.exists():
-        return []
-    stats = pstats.Stats(str(path))
-    rows = []
-    for (filename, line, name), (_, calls, _, cumulative, _) in stats.stats.items():
-        if any(
-            part in filename
-            for part in (
-                "/streams/",
-                "/classifier/",
-                "/routing_rules/",
-                "/casestore/",
-                "sklearn/",
-                "pymongo/",
-                "aiokafka/",
-            )
-        ):
-            rows.append(
-                {
-                    "function": f"{Path(filename).parent.name}/{Path(filename).name}:{line}:{name}",
-                    "calls": calls,
-                    "cumulative_s": round(cumulative, 2),
-                }
-            )
-    rows.sort(key=lambda r: -r["cumulative_s"])
-    return rows[:top]
-
-
-def bench_e2e(  # noqa: ANN201
-    settings,  # noqa: ANN001
-    n: int = 20_000,
-    workers: int = 1,
-    store_workers: int = 0,
-    timeout: float = 900,
-):
-    """Submit N complaints, let the worker(s) route and store them, measure; then
-    measure the floors of the parts on the same machine in the same run."""
-    import subprocess
-    import sys
-    import uuid
-
-    from kafka import KafkaConsumer, KafkaProducer
-
-    from casestore.store import CaseStore, connect
+@contextmanager
+def _bench_stack(settings):  # noqa: ANN001, ANN202
+    """The servers to measure: LAPOR_* servers when set, else a fresh embedded
+    broker and store started for this run and removed after it. (The embedded
+    broker snapshots all the data it holds, so its cost grows with what earlier
+    runs left behind: a fresh one keeps figures comparable.)"""
     from lapor import stack
-    from lapor.privacy import Sealer
-    from streams.intake import Intake, make_producer
 
-    run = uuid.uuid4().hex[:6]
-    partitions = max(settings.partitions, 4)
-    names = {k: f"bench.{run}.{k}" for k in ("submitted", "routed", "dlq", "overridden")}
-    endpoints = stack.endpoints(settings)
-    stack.create_topics(endpoints.kafka_bootstrap, list(names.values()), partitions)
-    env = {
-        **os.environ,
-        **{f"LAPOR_TOPIC_{k.upper()}": v for k, v in names.items()},
-        "LAPOR_WORKER_ID": f"bench-{run}",
-        "LAPOR_MONGODB_DB": f"bench_{run}",
-        "LAPOR_STATE_DIR": str(settings.state_dir),
-    }
-    profile = settings.state_dir / f"bench-{run}.prof"
+    if settings.kafka_bootstrap and settings.mongodb_uri:
+        yield stack.Endpoints(settings.kafka_bootstrap, settings.mongodb_uri), {}
+        return
+    scratch = Path(tempfile.mkdtemp(prefix="lapor-bench-"))
+    fresh = settings.model_copy(update={"state_dir": scratch})
+    try:
+        record = stack.up(fresh)
+        yield stack.Endpoints(record["kafka_bootstrap"], record["mongodb_uri"]), record["pids"]
+    finally:
+        stack.down(fresh)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _partition_tails(ids: list[str], partitions: int) -> list[str]:
+    """The last id sent to each partition (the producer's default partitioner:
+    murmur2 of the key, as Kafka's Java client)."""
+    from kafka.partitioner.default import murmur2
+
+    last: dict[int, str] = {}
+    for complaint_id in ids:
+        last[(murmur2(complaint_id.encode()) & 0x7FFFFFFF) % partitions] = complaint_id
+    return list(last.values())
+
+
+def _wait_until_stored(store, ids: list[str], partitions: int, timeout: float) -> float:  # noqa: ANN001
+    """The moment every id is a case, without loading the store under test.
+
+    Counting a growing collection every few hundred ms made the benchmark the
+    store's biggest client (a count scans on the embedded server). A partition
+    is routed and stored in order, so the case of the last complaint sent to
+    each partition arriving means its partition is done: probe those few ids,
+    then confirm once with a full count (if that falls short, the pipeline broke
+    the order and the count is polled until it is complete).
+    """
+    deadline = time.monotonic() + timeout
+    tails = _partition_tails(ids, partitions)
+    everything = {"_id": {"$gte": ids[0], "$lte": ids[-1]}}
+    done = time.perf_counter()
+    while time.monotonic() < deadline:
+        if store.cases.count_documents({"_id": {"$in": tails}}) == len(tails):
+            done = time.perf_counter()
+            break
+        time.sleep(0.05)
+    while store.count(everything) < len(ids) and time.monotonic() < deadline:
+        time.sleep(1.0)
+        done = time.perf_counter()
+    return done
+
+
+def _start_workers(settings, env: dict, roles: list[str], run: str) -> list:  # noqa: ANN001
     procs = []
-    roles = ["route" if store_workers else "all"] * workers + ["store"] * store_workers
     for i, role in enumerate(roles):
         worker_env = {
             **env,
             "LAPOR_WORKER_INSTANCE": f"bench-{run}-{i}",
             "LAPOR_WORKER_ROLE": role,
-            **({"LAPOR_PROFILE_PATH": str(profile)} if i == 0 else {}),
+            "LAPOR_PROFILE_PATH": str(settings.state_dir / f"bench-{run}-stages-{i}.json"),
         }
         log = (settings.state_dir / f"bench-{run}-worker{i}.log").open("ab")
         procs.append(
@@ -157,65 +175,33 @@ def bench_e2e(  # noqa: ANN201
                 stderr=subprocess.STDOUT,
             )
         )
-    db = connect(endpoints.mongodb_uri, f"bench_{run}")
-    store = CaseStore(db)
-    sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
-    intake = Intake(make_producer(endpoints.kafka_bootstrap), names["submitted"], sealer)
-    texts = _texts(n)
-    try:
-        # warm-up: one complaint through, so the workers have joined and loaded the model
-        intake.submit({"id": f"W-{run}", "text": texts[0]})
-        intake.flush()
-        deadline = time.monotonic() + 120
-        while store.count() < 1 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        time.sleep(2.0)  # let a second worker's rebalance settle
-        started = time.perf_counter()
-        for i, text in enumerate(texts):
-            intake.submit(
-                {
-                    "id": f"B-{run}-{i:06d}",
-                    "text": text,
-                    "channel": ("web", "sms", "whatsapp", "mobile")[i % 4],
-                }
-            )
-        intake.flush()
-        publish_s = time.perf_counter() - started
-        deadline = time.monotonic() + timeout
-        while store.count() < n + 1 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        e2e_s = time.perf_counter() - started
-        stored = store.count({"_id": {"$regex": f"^B-{run}-"}})
-        latencies = [
-            (c["stored_at"] - c["submitted_at"]).total_seconds() * 1000
-            for c in store.cases.find(
-                {"_id": {"$regex": f"^B-{run}-"}}, {"stored_at": 1, "submitted_at": 1}
-            )
-        ]
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        intake.producer.close()
+    return procs
 
-    # floors, same run: the broker alone, the store alone, the classifier alone
-    payload = b'{"complaint_id": "x", "text": "' + texts[0].encode()[:300] + b'"}'
-    floor_topic = f"bench.{run}.floor"
-    stack.create_topics(endpoints.kafka_bootstrap, [floor_topic], partitions)
+
+def _stop(procs: list) -> None:
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def _broker_floor(bootstrap: str, topic: str, n: int, payload: bytes) -> float:
+    """Produce and consume N messages with nothing in between."""
+    from kafka import KafkaConsumer, KafkaProducer
+
     t0 = time.perf_counter()
-    producer = KafkaProducer(bootstrap_servers=endpoints.kafka_bootstrap, acks="all", linger_ms=5)
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
     for i in range(n):
-        producer.send(floor_topic, key=str(i).encode(), value=payload)
+        producer.send(topic, key=str(i).encode(), value=payload)
     producer.flush()
     producer.close()
     consumer = KafkaConsumer(
-        floor_topic,
-        bootstrap_servers=endpoints.kafka_bootstrap,
-        group_id=f"floor-{run}",
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"floor-{topic}",
         auto_offset_reset="earliest",
         consumer_timeout_ms=3000,
     )
@@ -225,20 +211,140 @@ def bench_e2e(  # noqa: ANN201
         if seen >= n:
             break
     consumer.close()
-    broker_s = time.perf_counter() - t0
+    return time.perf_counter() - t0
 
-    sample = store.cases.find_one({"_id": {"$regex": f"^B-{run}-"}}, {"_id": 0}) or {}
+
+def _store_floor(db, sample: dict, n: int, batch: int) -> float:  # noqa: ANN001
+    """Bulk-insert N copies of a stored case into a collection with the case
+    collection's indexes (the work every case costs the store, nothing else)."""
+    from casestore.store import CaseStore
+
+    floor = CaseStore(db.client[f"{db.name}_floor"])
+    floor.ensure_indexes()
     docs = [{**sample, "_id": f"F-{i}"} for i in range(n)]
     t0 = time.perf_counter()
-    for i in range(0, n, settings.batch_size):
-        db["floor"].insert_many(docs[i : i + settings.batch_size], ordered=False)
-    store_s = time.perf_counter() - t0
+    for i in range(0, n, batch):
+        floor.cases.insert_many(docs[i : i + batch], ordered=False)
+    elapsed = time.perf_counter() - t0
+    db.client.drop_database(floor.db.name)
+    return elapsed
 
-    model = load_model(settings.model_path)
-    t0 = time.perf_counter()
-    model.predict(texts)
-    classify_s = time.perf_counter() - t0
-    db.client.drop_database(f"bench_{run}")
+
+def _serving_model(settings):  # noqa: ANN001, ANN202
+    """The model the workers serve (the registry champion, else the model file)."""
+    from streams.decide import ModelSource
+
+    source = ModelSource(settings.model_path, settings.mlflow_uri, settings.state_dir)
+    return source.load(source.version())
+
+
+def _stage_summary(stages: dict, n: int, e2e_s: float) -> list[dict]:
+    rows = [
+        {
+            "stage": name,
+            "seconds": round(row["seconds"], 2),
+            "us_per_complaint": round(row["seconds"] / n * 1e6, 1) if n else 0.0,
+            "share_of_e2e": round(row["seconds"] / e2e_s, 3) if e2e_s else 0.0,
+            "mean_batch": round(row["events"] / row["batches"], 1) if row["batches"] else 0.0,
+        }
+        for name, row in stages.items()
+    ]
+    return sorted(rows, key=lambda r: -r["seconds"])
+
+
+def bench_e2e(  # noqa: ANN201
+    settings,  # noqa: ANN001
+    n: int = 20_000,
+    workers: int = 1,
+    store_workers: int = 0,
+    timeout: float = 900,
+):
+    """Submit N complaints, let the worker(s) route and store them, measure; then
+    measure the floors of the parts on the same servers in the same run."""
+    import uuid
+
+    from casestore.store import CaseStore, connect
+    from lapor import stack
+    from lapor.privacy import Sealer
+    from streams.intake import Intake, make_producer
+    from streams.stages import read_stages
+
+    run = uuid.uuid4().hex[:6]
+    partitions = max(settings.partitions, 4)
+    names = {k: f"bench.{run}.{k}" for k in ("submitted", "routed", "dlq", "overridden")}
+    texts = _texts(n)
+    with _bench_stack(settings) as (endpoints, server_pids):
+        stack.create_topics(endpoints.kafka_bootstrap, list(names.values()), partitions)
+        env = {
+            **os.environ,
+            **{f"LAPOR_TOPIC_{k.upper()}": v for k, v in names.items()},
+            "LAPOR_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
+            "LAPOR_MONGODB_URI": endpoints.mongodb_uri,
+            "LAPOR_WORKER_ID": f"bench-{run}",
+            "LAPOR_MONGODB_DB": f"bench_{run}",
+            "LAPOR_STATE_DIR": str(settings.state_dir),
+        }
+        roles = ["route" if store_workers else "all"] * workers + ["store"] * store_workers
+        procs = _start_workers(settings, env, roles, run)
+        db = connect(endpoints.mongodb_uri, f"bench_{run}")
+        store = CaseStore(db)
+        sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
+        intake = Intake(make_producer(endpoints.kafka_bootstrap), names["submitted"], sealer)
+        parts = {
+            "workers": [p.pid for p in procs],
+            "broker": [server_pids["kafka"]] if "kafka" in server_pids else [],
+            "store": [server_pids["mongodb"]] if "mongodb" in server_pids else [],
+            "load_generator": [os.getpid()],
+        }
+        try:
+            # warm-up: one complaint through, so the workers have joined and loaded the model
+            intake.submit({"id": f"W-{run}", "text": texts[0]})
+            intake.flush()
+            deadline = time.monotonic() + 120
+            while store.count() < 1 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            time.sleep(2.0)  # let a second worker's rebalance settle
+            cpu_before = _cpu_seconds(parts, os.getpid())
+            started = time.perf_counter()
+            ids = [f"B-{run}-{i:06d}" for i in range(n)]
+            for i, text in enumerate(texts):
+                intake.submit(
+                    {
+                        "id": ids[i],
+                        "text": text,
+                        "channel": ("web", "sms", "whatsapp", "mobile")[i % 4],
+                    }
+                )
+            intake.flush()
+            publish_s = time.perf_counter() - started
+            e2e_s = _wait_until_stored(store, ids, partitions, timeout) - started
+            cpu_after = _cpu_seconds(parts, os.getpid())
+        finally:
+            _stop(procs)
+            intake.producer.close()
+        stages = read_stages(
+            [settings.state_dir / f"bench-{run}-stages-{i}.json" for i in range(len(roles))]
+        )
+        batch = {"_id": {"$regex": f"^B-{run}-"}}
+        stored = store.count(batch)
+        latencies = [
+            (c["stored_at"] - c["submitted_at"]).total_seconds() * 1000
+            for c in store.cases.find(batch, {"stored_at": 1, "submitted_at": 1})
+        ]
+
+        # floors, same run, same servers: the broker alone, the store alone, the model alone
+        floor_topic = f"bench.{run}.floor"
+        stack.create_topics(endpoints.kafka_bootstrap, [floor_topic], partitions)
+        sample = store.cases.find_one(batch, {"_id": 0}) or {}
+        payload = json.dumps({"complaint_id": "x", "text": texts[0]}).encode()
+        broker_s = _broker_floor(endpoints.kafka_bootstrap, floor_topic, n, payload)
+        store_s = _store_floor(db, sample, n, settings.store_batch_size)
+        model = _serving_model(settings)
+        t0 = time.perf_counter()
+        model.predict(texts)
+        classify_s = time.perf_counter() - t0
+        db.client.drop_database(db.name)
+        stack.delete_topics(endpoints.kafka_bootstrap, [*names.values(), floor_topic])
 
     floor_s = broker_s + store_s + classify_s
     return {
@@ -255,5 +361,6 @@ def bench_e2e(  # noqa: ANN201
         "store_floor_s": round(store_s, 2),
         "classify_floor_s": round(classify_s, 2),
         "floor_ratio": round(e2e_s / floor_s, 3),
-        "profile_top": _profile_summary(profile),
+        "cpu_seconds": {k: round(cpu_after[k] - cpu_before[k], 2) for k in parts if parts[k]},
+        "worker_stages": _stage_summary(stages, n, e2e_s),
     }

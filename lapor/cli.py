@@ -7,6 +7,7 @@ import logging
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -305,11 +306,7 @@ def bench_classify(
     if as_json:
         sys.stdout.write(json.dumps(result) + "\n")
         return
-    table = Table(title="classification throughput (complaints/s)")
-    for key in result:
-        table.add_column(key)
-    table.add_row(*(str(v) for v in result.values()))
-    out.print(table)
+    _print_table("classification throughput (complaints/s)", list(result), [result.values()])
 
 
 @bench_app.command("e2e")
@@ -326,25 +323,32 @@ def bench_e2e(
 
     settings = get_settings()
     ensure_model(settings)
-    _endpoints(settings)
     result = run(settings, n=n, workers=workers, store_workers=store_workers)
     if as_json:
         sys.stdout.write(json.dumps(result) + "\n")
         return
-    profile = result.pop("profile_top")
-    table = Table(title=f"end to end: {n} complaints, {workers} worker(s)")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    for key, value in result.items():
-        table.add_row(key, str(value))
+    stages = result.pop("worker_stages")
+    cpu = result.pop("cpu_seconds")
+    _print_table(
+        f"end to end: {n} complaints, {workers} worker(s)", ["figure", "value"], result.items()
+    )
+    _print_table(
+        "CPU seconds each part used while the complaints flowed", ["part", "CPU s"], cpu.items()
+    )
+    _print_table(
+        "where the worker's time goes (wall time per stage, all batches)",
+        list(stages[0]) if stages else ["stage"],
+        [row.values() for row in stages],
+    )
+
+
+def _print_table(title: str, columns: list[str], rows: Iterable[Iterable[object]]) -> None:
+    table = Table(title=title)
+    for i, column in enumerate(columns):
+        table.add_column(column, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*(str(v) for v in row))
     out.print(table)
-    where = Table(title="where the worker's time goes (cumulative, cProfile)")
-    where.add_column("function")
-    where.add_column("calls", justify="right")
-    where.add_column("seconds", justify="right")
-    for row in profile:
-        where.add_row(row["function"], str(row["calls"]), str(row["cumulative_s"]))
-    out.print(where)
 
 
 # --- pipeline ----------------------------------------------------------------
@@ -407,19 +411,7 @@ def worker() -> None:
     ensure_model(settings)
     endpoints = _endpoints(settings)
     faust_app = create_app(settings, endpoints.kafka_bootstrap, endpoints.mongodb_uri)
-    worker_ = Worker(faust_app, loglevel=settings.log_level)
-    if settings.profile_path is None:
-        worker_.execute_from_commandline()
-        return
-    import cProfile
-
-    profiler = cProfile.Profile()
-    profiler.enable()
-    try:
-        worker_.execute_from_commandline()
-    finally:
-        profiler.disable()
-        profiler.dump_stats(settings.profile_path)
+    Worker(faust_app, loglevel=settings.log_level).execute_from_commandline()
 
 
 def start_worker(

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     partitions: int = Field(4, ge=1, description="Partitions for topics the stack creates.")
 
     batch_size: int = Field(500, ge=1, description="Complaints classified per worker batch.")
+    store_batch_size: int = Field(
+        1000, ge=1, description="Cases per bulk insert (a store call has a fixed cost)."
+    )
     batch_within: float = Field(0.5, gt=0, description="Seconds a worker waits to fill a batch.")
     worker_id: str = "lapor-router"
     worker_role: Literal["all", "route", "store"] = Field(
@@ -47,7 +50,7 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("WARNING", description="Worker log level (DEBUG, INFO, WARNING).")
     profile_path: Path | None = Field(
-        None, description="Write a cProfile of the worker here when it stops (benchmarks)."
+        None, description="Write the worker's time per stage here as JSON (benchmarks)."
     )
     escalation_seconds: float = Field(
         300, gt=0, description="How often a worker escalates overdue cases."

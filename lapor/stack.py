@@ -142,6 +142,24 @@ def create_topics(bootstrap: str, names: list[str], partitions: int) -> list[str
         admin.close()
 
 
+def delete_topics(bootstrap: str, names: list[str]) -> None:
+    """Remove topics (benchmark scratch topics); missing ones are ignored."""
+    from kafka import KafkaAdminClient
+    from kafka.errors import UnknownTopicOrPartitionError
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        existing = set(admin.list_topics())
+        present = [n for n in names if n in existing]
+        if present:
+            try:
+                admin.delete_topics(present)
+            except UnknownTopicOrPartitionError:  # deleted meanwhile; fine
+                pass
+    finally:
+        admin.close()
+
+
 def _spawn(cmd: list[str], log_path: Path) -> subprocess.Popen:
     log = log_path.open("ab")
     return subprocess.Popen(
@@ -178,6 +196,9 @@ def start_store(data_dir: Path, port: int, log_path: Path) -> subprocess.Popen:
         str(port),
         "--storage-path",
         str(data_dir),
+        # no replica-set advertisement, so no oplog: nothing here uses change
+        # streams or transactions, and the oplog doubled the cost of each write
+        "--standalone",
     ]
     return _spawn(cmd, log_path)
 

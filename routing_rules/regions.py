@@ -56,6 +56,10 @@ class RegionIndex:
     compact_names: dict[str, str] = field(default_factory=dict)
     # everyday aliases ("tangsel"): always places, even where they are words too
     alias_names: frozenset[str] = frozenset()
+    # every token a name can start with: a province name's first word, or any
+    # prefix of a regency name written solid ("kota" of "kotabaru"); the scan
+    # skips the other tokens of a text without trying windows there
+    name_starts: frozenset[str] = frozenset()
 
     def province_of(self, regency_code: str) -> Province:
         return self.provinces[self.regencies[regency_code].province_code]
@@ -127,6 +131,8 @@ def region_index() -> RegionIndex:
     longest = max(len(k.split()) for k in [*names, *province_names])
     compact = {k.replace(" ", ""): k for k in names if " " in k}
     compact.update({k.replace(" ", ""): k for k in names if " " not in k})
+    starts = {k.split()[0] for k in province_names}
+    starts.update(c[:n] for c in compact for n in range(1, len(c) + 1))
     return RegionIndex(
         provinces=provinces,
         regencies=regencies,
@@ -135,6 +141,7 @@ def region_index() -> RegionIndex:
         max_name_tokens=longest,
         compact_names=compact,
         alias_names=frozenset(alias_keys),
+        name_starts=frozenset(starts),
     )
 
 

@@ -71,6 +71,9 @@ def scan(text: str, index: RegionIndex | None = None) -> list[Mention]:
     found: list[Mention] = []
     i = 0
     while i < len(low):
+        if low[i] not in index.name_starts:
+            i += 1
+            continue
         prev = low[i - 1] if i else ""
         step = 1
         for size in range(min(index.max_name_tokens, len(low) - i), 0, -1):

@@ -1,0 +1,58 @@
+"""Where a worker's time goes, stage by stage, for ``lapor bench e2e``.
+
+A sampling or tracing profiler either misses the threads that do the work
+(cProfile sees only the event loop) or slows the run it measures. The agents
+instead time each stage of each batch with ``perf_counter`` (a few calls per
+batch of hundreds of events) and, when a path is set, write the totals there
+as JSON about once a second and when the worker stops.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+FLUSH_EVERY = 1.0  # seconds
+
+
+class StageClock:
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.totals: dict[str, dict[str, float]] = {}
+        self._flushed = 0.0
+
+    @contextmanager
+    def stage(self, name: str, events: int = 0) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            row = self.totals.setdefault(name, {"seconds": 0.0, "batches": 0, "events": 0})
+            row["seconds"] += time.perf_counter() - started
+            row["batches"] += 1
+            row["events"] += events
+            self.flush()
+
+    def flush(self, force: bool = False) -> None:
+        if self.path is None or (not force and time.monotonic() - self._flushed < FLUSH_EVERY):
+            return
+        self._flushed = time.monotonic()
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.totals))
+        tmp.replace(self.path)
+
+
+def read_stages(paths: list[Path]) -> dict[str, dict[str, float]]:
+    """The totals of several workers' files, summed per stage."""
+    merged: dict[str, dict[str, float]] = {}
+    for path in paths:
+        if not path.exists():
+            continue
+        for name, row in json.loads(path.read_text()).items():
+            into = merged.setdefault(name, {"seconds": 0.0, "batches": 0, "events": 0})
+            for key in into:
+                into[key] += row[key]
+    return merged
