@@ -15,6 +15,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
+from classifier.fastproba import compile_calibrated
+
 
 class PriorCorrectedClassifier(ClassifierMixin, BaseEstimator):
     def __init__(
@@ -48,7 +50,12 @@ class PriorCorrectedClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, X):  # noqa: ANN001, ANN201, N803
-        proba = self.estimator_.predict_proba(X)
+        fast = self.__dict__.get("_fast")
+        if fast is None:
+            n_features = getattr(self.estimator_, "n_features_in_", None)
+            compiled = compile_calibrated(self.estimator_, n_features) if n_features else None
+            fast = self.__dict__["_fast"] = compiled or self.estimator_.predict_proba
+        proba = fast(X)
         if self.power_:
             proba = proba / self.prior_**self.power_
             proba = proba / proba.sum(axis=1, keepdims=True)
@@ -56,3 +63,8 @@ class PriorCorrectedClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):  # noqa: ANN001, ANN201, N803
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        state.pop("_fast", None)  # compiled again (and checked) after loading
+        return state

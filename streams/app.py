@@ -1,13 +1,14 @@
-"""The routing worker: a faust app with two agents that read like the data flow.
+"""The routing worker: a faust app whose agent reads like the data flow.
 
-    lapor.complaints.submitted --route--> lapor.complaints.routed --store--> MongoDB
-                     bad input --route--> lapor.complaints.dlq
+    lapor.complaints.submitted --route--> lapor.complaints.routed --sink--> MongoDB
+                     bad input --route--> lapor.complaints.dlq <--sink-- bad input
 
-Both agents take batches (``stream.take``): the model classifies a batch in
-one call and the case store gets one bulk write per batch. Values are read as
-raw bytes so that a malformed event can be dead-lettered with its reason
-instead of killing the stream. Blocking work (the model, pymongo) runs in a
-thread so the consumer keeps heart-beating.
+The route agent takes batches (``stream.take_events``): the model classifies a
+batch in one call. Values are read as raw bytes so that a malformed event can
+be dead-lettered with its reason instead of killing the stream. The case sink
+(``streams/sink.py``) is a task of the same worker with its own consumer group,
+one bulk write per batch. Blocking work (the model, pymongo) runs in a thread
+so the consumers keep heart-beating.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ import asyncio
 import base64
 import hashlib
 import logging
-import random
 from datetime import UTC, datetime
 from pathlib import Path
 
 import faust
 import pydantic_core
+from aiokafka import AIOKafkaConsumer
 from pydantic import ValidationError
 from pymongo.errors import PyMongoError
 
@@ -30,7 +31,8 @@ from lapor.settings import Settings
 from routing_rules.engine import Router
 from streams import fetch_pause
 from streams.decide import ModelHolder, ModelSource, decide
-from streams.events import SCHEMA_VERSION, ComplaintRouted, ComplaintSubmitted, DeadLetter
+from streams.events import SCHEMA_VERSION, ComplaintSubmitted, DeadLetter
+from streams.sink import CaseSink
 from streams.stages import StageClock
 
 log = logging.getLogger("lapor.worker")
@@ -42,8 +44,8 @@ RAW_PREVIEW = 64 * 1024
 RAW_KEEP = 256 * 1024
 
 
-def dead_letter(raw: bytes, reason: str, topic: str, event: object) -> DeadLetter:
-    message = getattr(event, "message", None)
+def dead_letter(raw: bytes, reason: str, topic: str, message: object) -> DeadLetter:
+    """``message``: where the payload was read (partition, offset, key attributes)."""
     key = getattr(message, "key", None)
     data = raw if isinstance(raw, bytes) else str(raw).encode()
     keep = len(data) <= RAW_KEEP
@@ -91,34 +93,12 @@ def parse_submitted(raw: bytes) -> ComplaintSubmitted:
         raise ValueError(reasons) from None
 
 
-async def store_with_retry(store: CaseStore, events: list[dict], max_delay: float = 10.0) -> int:
-    """Retry with capped exponential backoff until the store takes the batch.
-
-    An outage is logged once when it starts and once when it ends, not per
-    message; the batch is not acknowledged (so not lost) while we wait.
-    """
-    delay, failing = 0.2, False
-    loop = asyncio.get_running_loop()
-    while True:
-        try:
-            stored = await loop.run_in_executor(None, store.upsert_routed, events)
-            if failing:
-                log.warning("case store reachable again; stored the waiting batch")
-            return stored
-        except PyMongoError as exc:
-            if not failing:
-                log.error("case store unavailable (%s); retrying with backoff", exc)
-                failing = True
-            await asyncio.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, max_delay)
-
-
 def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.App:
     roles = {"all": {"route", "store"}, "route": {"route"}, "store": {"store"}}[
         settings.worker_role
     ]
-    # a store-only worker forms its own consumer group: its members subscribe to
-    # another topic than the routers'
+    # a store-only worker runs no agent; its faust group is kept apart from the
+    # routers' so that it never takes submitted partitions
     app_id = (
         settings.worker_id if settings.worker_role != "store" else f"{settings.worker_id}-store"
     )
@@ -140,7 +120,6 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
         broker_max_poll_records=settings.batch_size,
     )
     submitted = app.topic(settings.topic_submitted, value_serializer="raw", key_serializer="raw")
-    routed = app.topic(settings.topic_routed, value_serializer="raw", key_serializer="raw")
     dlq = app.topic(settings.topic_dlq, value_serializer="raw", key_serializer="raw")
 
     models = (
@@ -186,14 +165,21 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
                     try:
                         good.append(parse_submitted(event.value))
                     except ValueError as exc:
-                        letter = dead_letter(event.value, str(exc), settings.topic_submitted, event)
+                        letter = dead_letter(
+                            event.value, str(exc), settings.topic_submitted, event.message
+                        )
                         await dlq.send(key=letter.key, value=letter.model_dump_json().encode())
             if not good:
                 continue
-            with clock.stage("route: classify + resolve region + rules (thread)", len(good)):
+            classify = "route: classify + resolve region + rules (thread)"
+            with clock.stage(classify, len(good), cpu=False):
                 model = models.current()
                 results = await asyncio.get_running_loop().run_in_executor(
-                    loop_executor, decide, model, router, [c.model_dump() for c in good]
+                    loop_executor,
+                    clock.in_thread(classify, decide),
+                    model,
+                    router,
+                    [c.model_dump() for c in good],
                 )
             pending = []
             with clock.stage("route: serialise + produce routed events", len(good)):
@@ -214,26 +200,46 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
                         )
                     )
             # the batch is acknowledged only once the broker has every routed event
-            with clock.stage("route: wait for the broker's acks", len(good)):
+            with clock.stage("route: wait for the broker's acks", len(good), cpu=False):
                 await asyncio.gather(*pending)
 
-    async def store_cases(stream: faust.StreamT) -> None:
-        batches = stream.take_events(settings.store_batch_size, within=settings.batch_within)
-        async for batch in batches:
-            events = []
-            with clock.stage("store: parse and validate", len(batch)):
-                for event in batch:
-                    try:
-                        events.append(ComplaintRouted.model_validate_json(event.value).model_dump())
-                    except ValidationError as exc:
-                        letter = dead_letter(event.value, str(exc), settings.topic_routed, event)
-                        await dlq.send(key=letter.key, value=letter.model_dump_json().encode())
-            if events:
-                with clock.stage("store: build cases + bulk insert (thread)", len(events)):
-                    await store_with_retry(store, events)
+    async def publish_dead_letter(record: object, reason: str) -> None:
+        letter = dead_letter(record.value, reason, settings.topic_routed, record)
+        sent = await app.producer.send(
+            settings.topic_dlq,
+            letter.key.encode() if letter.key else None,
+            letter.model_dump_json().encode(),
+            None,
+            None,
+            None,
+        )
+        await sent  # delivered before the batch is committed
+
+    async def case_sink() -> None:
+        """Routed events -> cases (``streams/sink.py``); its own consumer group."""
+        consumer = AIOKafkaConsumer(
+            settings.topic_routed,
+            bootstrap_servers=bootstrap,
+            group_id=f"{settings.worker_id}-sink",
+            group_instance_id=(
+                f"{settings.worker_instance}-sink" if settings.worker_instance else None
+            ),
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=settings.store_batch_size,
+        )
+        sink = CaseSink(
+            consumer,
+            store,
+            publish_dead_letter,
+            settings.store_batch_size,
+            settings.batch_within,
+            clock,
+        )
+        await sink.run()
 
     if "route" in roles:
         app.agent(submitted, name="route")(route)
     if "store" in roles:
-        app.agent(routed, name="store_cases")(store_cases)
+        app.task(case_sink)
     return app

@@ -11,30 +11,55 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 FLUSH_EVERY = 1.0  # seconds
+T = TypeVar("T")
 
 
 class StageClock:
+    """Wall seconds and CPU seconds per stage. CPU is the stage's own thread
+    time: measured around code that does not await (``cpu=True``), or inside
+    the function a worker thread runs (``in_thread``)."""
+
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
         self.totals: dict[str, dict[str, float]] = {}
         self._flushed = 0.0
 
+    def _row(self, name: str) -> dict[str, float]:
+        return self.totals.setdefault(
+            name, {"seconds": 0.0, "cpu_seconds": 0.0, "batches": 0, "events": 0}
+        )
+
     @contextmanager
-    def stage(self, name: str, events: int = 0) -> Iterator[None]:
-        started = time.perf_counter()
+    def stage(self, name: str, events: int = 0, cpu: bool = True) -> Iterator[None]:
+        started, cpu_started = time.perf_counter(), time.thread_time()
         try:
             yield
         finally:
-            row = self.totals.setdefault(name, {"seconds": 0.0, "batches": 0, "events": 0})
+            row = self._row(name)
             row["seconds"] += time.perf_counter() - started
+            if cpu:
+                row["cpu_seconds"] += time.thread_time() - cpu_started
             row["batches"] += 1
             row["events"] += events
             self.flush()
+
+    def in_thread(self, name: str, fn: Callable[..., T]) -> Callable[..., T]:
+        """``fn`` for an executor, adding the CPU time of the thread that runs it."""
+
+        def timed(*args: object) -> T:
+            cpu_started = time.thread_time()
+            try:
+                return fn(*args)
+            finally:
+                self._row(name)["cpu_seconds"] += time.thread_time() - cpu_started
+
+        return timed
 
     def flush(self, force: bool = False) -> None:
         if self.path is None or (not force and time.monotonic() - self._flushed < FLUSH_EVERY):
@@ -52,7 +77,9 @@ def read_stages(paths: list[Path]) -> dict[str, dict[str, float]]:
         if not path.exists():
             continue
         for name, row in json.loads(path.read_text()).items():
-            into = merged.setdefault(name, {"seconds": 0.0, "batches": 0, "events": 0})
+            into = merged.setdefault(
+                name, {"seconds": 0.0, "cpu_seconds": 0.0, "batches": 0, "events": 0}
+            )
             for key in into:
                 into[key] += row[key]
     return merged

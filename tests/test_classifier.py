@@ -73,3 +73,21 @@ def test_model_round_trips_through_a_file(trained_model, tmp_path):
     text = ["air pdam mati tiga hari di Kota Bogor"]
     assert loaded.predict(text)[0] == trained_model.predict(text)[0]
     assert pickle.loads(pickle.dumps(loaded)).version == "test"
+
+
+def test_fast_calibrated_probabilities_equal_scikit_learn(trained_model, seed_records):
+    import numpy as np
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.svm import LinearSVC
+
+    from classifier.fastproba import compile_calibrated
+
+    clf = trained_model.pipeline.named_steps["clf"]
+    X = trained_model._features.transform([r["text"] for r in seed_records[:400]])  # noqa: N806
+    fast = compile_calibrated(clf.estimator_, X.shape[1])
+    assert fast is not None
+    assert np.array_equal(fast(X.tocsr()), clf.estimator_.predict_proba(X))
+    assert np.array_equal(clf.predict_proba(X), pickle.loads(pickle.dumps(clf)).predict_proba(X))
+    isotonic = CalibratedClassifierCV(LinearSVC(), method="isotonic", cv=2)
+    isotonic.fit(X[:200], [r["topic"] for r in seed_records[:200]])
+    assert compile_calibrated(isotonic, X.shape[1]) is None

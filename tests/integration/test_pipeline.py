@@ -98,6 +98,31 @@ def test_malformed_events_go_to_the_dlq_and_the_worker_continues(stack_settings,
     assert store.count({"_id": "BAD-1"}) == 0
 
 
+def test_bad_routed_events_go_to_the_dlq_and_the_sink_continues(stack_settings, worker, store):
+    bootstrap = stack.endpoints(stack_settings).kafka_bootstrap
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    bad = [b"{routed but broken", b'{"schema_version": 1, "complaint": {"complaint_id": "BAD-R"}}']
+    for payload in bad:
+        producer.send(stack_settings.topic_routed, key=b"bad-routed", value=payload)
+    producer.flush()
+    producer.close()
+    after = submit_records(
+        stack_settings, [{"id": "IT-AFTER-SINK-DLQ", "text": "lampu jalan mati"}]
+    )
+    assert wait_for_cases(stack_settings, after, timeout=120) == 1
+
+    letters = [
+        letter
+        for letter in dead_letters(bootstrap, stack_settings.topic_dlq)
+        if letter["source_topic"] == stack_settings.topic_routed
+    ]
+    reasons = {letter["raw"]: letter["reason"] for letter in letters}
+    assert "Invalid JSON" in reasons["{routed but broken"]
+    assert "prediction" in reasons[bad[1].decode()] and "Field required" in reasons[bad[1].decode()]
+    assert all(letter["offset"] is not None for letter in letters)
+    assert store.count({"_id": "BAD-R"}) == 0
+
+
 def worker_log(settings) -> str:
     path = settings.state_dir / "worker-it.log"
     return path.read_text()[-3000:] if path.exists() else "(no worker log)"
