@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from pymongo.errors import PyMongoError
 
 from casestore.store import CaseStore, connect
+from lapor.privacy import mask_identifiers
 from lapor.settings import Settings
 from routing_rules.engine import Router
 from streams import fetch_pause
@@ -66,11 +67,16 @@ def dead_letter(raw: bytes, reason: str, topic: str, message: object) -> DeadLet
 def routed_event(complaint: ComplaintSubmitted, prediction: dict, decision: dict) -> bytes:
     """Serialise a ComplaintRouted without re-validating what this worker just built
     (the sink validates it at its edge): pydantic construction per event was a
-    third of the route agent's time; pydantic-core's serializer writes the JSON."""
+    third of the route agent's time; pydantic-core's serializer writes the JSON.
+
+    The text travels masked (NIK, phone numbers, e-mails, URLs): routed events
+    are what units' systems may subscribe to; the original stays on the intake
+    topic only."""
+    masked = complaint.model_copy(update={"text": mask_identifiers(complaint.text)})
     return pydantic_core.to_json(
         {
             "schema_version": SCHEMA_VERSION,
-            "complaint": complaint,
+            "complaint": masked,
             "prediction": prediction,
             "decision": decision,
             "routed_at": datetime.now(UTC),

@@ -98,6 +98,29 @@ def test_malformed_events_go_to_the_dlq_and_the_worker_continues(stack_settings,
     assert store.count({"_id": "BAD-1"}) == 0
 
 
+def test_routed_events_and_cases_carry_masked_text_and_no_identity(stack_settings, worker, store):
+    from kafka import KafkaConsumer
+
+    text = "KTP saya NIK 3404011508950001 belum jadi, hubungi 0812-3456-7890 atau budi@mail.id"
+    record = {"id": "IT-MASK", "text": text, "reporter": {"name": "Budi Santoso"}}
+    ids = submit_records(stack_settings, [record], progress=False)
+    assert wait_for_cases(stack_settings, ids, timeout=120) == 1
+    consumer = KafkaConsumer(
+        stack_settings.topic_routed,
+        bootstrap_servers=stack.endpoints(stack_settings).kafka_bootstrap,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=5000,
+        group_id=None,
+    )
+    routed = [m.value for m in consumer if m.key == b"IT-MASK"]
+    consumer.close()
+    case = store.cases.find_one({"_id": "IT-MASK"})
+    for where in (routed[0].decode(), json.dumps(case, default=str)):
+        for secret in ("3404011508950001", "0812-3456-7890", "budi@mail.id", "Budi Santoso"):
+            assert secret not in where
+        assert "<nik>" in where and "<telepon>" in where and "<email>" in where
+
+
 def test_bad_routed_events_go_to_the_dlq_and_the_sink_continues(stack_settings, worker, store):
     bootstrap = stack.endpoints(stack_settings).kafka_bootstrap
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
