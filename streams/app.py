@@ -126,7 +126,6 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
         broker_max_poll_records=settings.batch_size,
     )
     submitted = app.topic(settings.topic_submitted, value_serializer="raw", key_serializer="raw")
-    dlq = app.topic(settings.topic_dlq, value_serializer="raw", key_serializer="raw")
 
     models = (
         ModelHolder(
@@ -166,16 +165,19 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
     async def route(stream: faust.StreamT) -> None:
         async for batch in stream.take_events(settings.batch_size, within=settings.batch_within):
             good: list[ComplaintSubmitted] = []
+            pending = []  # deliveries the batch's acknowledgement waits for
             with clock.stage("route: parse and validate", len(batch)):
                 for event in batch:
                     try:
                         good.append(parse_submitted(event.value))
                     except ValueError as exc:
-                        letter = dead_letter(
-                            event.value, str(exc), settings.topic_submitted, event.message
+                        pending.append(
+                            await send_dead_letter(
+                                event.value, str(exc), settings.topic_submitted, event.message
+                            )
                         )
-                        await dlq.send(key=letter.key, value=letter.model_dump_json().encode())
             if not good:
+                await asyncio.gather(*pending)
                 continue
             classify = "route: classify + resolve region + rules (thread)"
             with clock.stage(classify, len(good), cpu=False):
@@ -187,7 +189,6 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
                     router,
                     [c.model_dump() for c in good],
                 )
-            pending = []
             with clock.stage("route: serialise + produce routed events", len(good)):
                 for complaint, result in zip(good, results):
                     out = routed_event(
@@ -206,12 +207,16 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
                         )
                     )
             # the batch is acknowledged only once the broker has every routed event
+            # and dead letter of it
             with clock.stage("route: wait for the broker's acks", len(good), cpu=False):
                 await asyncio.gather(*pending)
 
-    async def publish_dead_letter(record: object, reason: str) -> None:
-        letter = dead_letter(record.value, reason, settings.topic_routed, record)
-        sent = await app.producer.send(
+    async def send_dead_letter(
+        raw: bytes, reason: str, topic: str, message: object
+    ) -> asyncio.Future:
+        """Publish a dead letter; returns its delivery (await it before acknowledging)."""
+        letter = dead_letter(raw, reason, topic, message)
+        return await app.producer.send(
             settings.topic_dlq,
             letter.key.encode() if letter.key else None,
             letter.model_dump_json().encode(),
@@ -219,7 +224,9 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
             None,
             None,
         )
-        await sent  # delivered before the batch is committed
+
+    async def sink_dead_letter(record: object, reason: str) -> None:
+        await (await send_dead_letter(record.value, reason, settings.topic_routed, record))
 
     async def case_sink() -> None:
         """Routed events -> cases (``streams/sink.py``); its own consumer group."""
@@ -237,7 +244,7 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
         sink = CaseSink(
             consumer,
             store,
-            publish_dead_letter,
+            sink_dead_letter,
             settings.store_batch_size,
             settings.batch_within,
             clock,
