@@ -162,10 +162,13 @@ def _wait_until_stored(store, ids: list[str], partitions: int, timeout: float) -
             done = time.perf_counter()
             break
         time.sleep(0.05)
-    while store.count(everything) < len(ids) and time.monotonic() < deadline:
+    if store.count(everything) >= len(ids):
+        return done
+    while time.monotonic() < deadline:
         time.sleep(1.0)
-        done = time.perf_counter()
-    return done
+        if store.count(everything) >= len(ids):
+            break
+    return time.perf_counter()
 
 
 def _start_workers(settings, env: dict, roles: list[str], run: str) -> list:  # noqa: ANN001
@@ -351,9 +354,12 @@ def bench_e2e(  # noqa: ANN201
         finally:
             _stop(procs)
             intake.producer.close()
-        stages = read_stages(
-            [settings.state_dir / f"bench-{run}-stages-{i}.json" for i in range(len(roles))]
-        )
+        stage_files = [
+            settings.state_dir / f"bench-{run}-stages-{i}.json" for i in range(len(roles))
+        ]
+        stages = read_stages(stage_files)
+        for path in stage_files:
+            path.unlink(missing_ok=True)
         batch = {"_id": {"$regex": f"^B-{run}-"}}
         stored = store.count(batch)
         latencies = [
