@@ -33,9 +33,13 @@ DUPLICATE_KEY = 11000
 # is forwarded (disposed) to its unit; the rest wait for verification.
 STATUS_FROM_ROUTING = {"routed": "terdisposisi", "menunggu_verifikasi": "menunggu_verifikasi"}
 
+# Each serves a console query: a unit's queue (status, unit, deadline), a
+# regional coordinator's province or regency scope (optionally by tier), the
+# newest-first lists. Each also costs every insert (100-200 us a document on
+# the embedded server, measured), so no more than the queries need.
 INDEXES = [
     [("status", ASCENDING), ("decision.unit_id", ASCENDING), ("deadline_at", ASCENDING)],
-    [("decision.tier", ASCENDING), ("decision.province_code", ASCENDING)],
+    [("decision.province_code", ASCENDING), ("decision.tier", ASCENDING)],
     [("decision.regency_code", ASCENDING)],
     [("created_at", DESCENDING)],
 ]
