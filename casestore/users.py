@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from pymongo import ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
@@ -26,6 +27,8 @@ ROLE_LABELS = {
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 _hasher = PasswordHasher()
+WRONG = "nama pengguna atau kata sandi salah"
+LOCKED = "akun dikunci sementara karena terlalu banyak percobaan gagal"
 
 
 class UserError(ValueError):
@@ -82,28 +85,44 @@ class UserStore:
         return User(username, role, scope if role != "national_admin" else None)
 
     def authenticate(self, username: str, password: str, now: datetime | None = None) -> User:
-        """Raises UserError (same message for unknown user and wrong password)."""
+        """Raises UserError (same message for unknown user and wrong password).
+
+        Each attempt is counted atomically *before* the password is checked, so
+        parallel guesses cannot slip past the lockout: at most
+        ``MAX_FAILED_LOGINS`` passwords are ever checked between lockouts, however
+        many requests arrive at once (a read-then-write counter let every
+        concurrent request see the same count).
+        """
         now = now or datetime.now(UTC)
-        doc = self.users.find_one({"_id": username})
+        doc = self.users.find_one_and_update(
+            {"_id": username, "$or": [{"locked_until": None}, {"locked_until": {"$lte": now}}]},
+            {"$inc": {"failed_logins": 1}, "$set": {"locked_until": None}},
+            return_document=ReturnDocument.AFTER,
+        )
         if doc is None:
+            if self.users.find_one({"_id": username}, {"_id": 1}) is not None:
+                raise UserError(LOCKED)
             _hasher.hash(password)  # same cost either way: no user enumeration by timing
-            raise UserError("nama pengguna atau kata sandi salah")
-        locked = doc.get("locked_until")
-        if locked and locked > now:
-            raise UserError("akun dikunci sementara karena terlalu banyak percobaan gagal")
+            raise UserError(WRONG)
+        attempt = doc["failed_logins"]
+        if attempt > MAX_FAILED_LOGINS:
+            self._lock(username, now)
+            raise UserError(LOCKED)
         try:
             _hasher.verify(doc["password_hash"], password)
         except (VerificationError, InvalidHashError):
-            failed = doc.get("failed_logins", 0) + 1
-            update = {"failed_logins": failed}
-            if failed >= MAX_FAILED_LOGINS:
-                update = {"failed_logins": 0, "locked_until": now + LOCKOUT}
-            self.users.update_one({"_id": username}, {"$set": update})
-            raise UserError("nama pengguna atau kata sandi salah") from None
-        self.users.update_one(
-            {"_id": username}, {"$set": {"failed_logins": 0, "locked_until": None}}
-        )
+            if attempt >= MAX_FAILED_LOGINS:
+                self._lock(username, now)
+            raise UserError(WRONG) from None
+        self.users.update_one({"_id": username}, {"$set": {"failed_logins": 0}})
         return User(doc["_id"], doc["role"], doc.get("scope"))
+
+    def _lock(self, username: str, now: datetime) -> None:
+        """Lock once (a concurrent attempt may already have): the count restarts after it."""
+        self.users.update_one(
+            {"_id": username, "locked_until": None},
+            {"$set": {"failed_logins": 0, "locked_until": now + LOCKOUT}},
+        )
 
     def get(self, username: str) -> User | None:
         doc = self.users.find_one({"_id": username})

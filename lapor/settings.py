@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     intake_rate_per_minute: int = Field(
         30, ge=1, description="Public intake requests per client address per minute."
     )
+    rate_limit_storage: str | None = Field(
+        None,
+        description="`limits` storage URI for the intake rate limit, shared by all web "
+        "processes; unset = the case store's MongoDB; 'memory://' = per process.",
+    )
 
     @property
     def topics(self) -> list[str]:

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.templating import Jinja2Templates
 from kafka import KafkaProducer
-from limits import RateLimitItemPerMinute
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
 from casestore.store import CaseStore
 from casestore.users import ROLE_LABELS, User, UserStore
@@ -21,6 +18,7 @@ from lapor.privacy import Sealer
 from lapor.settings import Settings
 from routing_rules.engine import Router
 from streams.intake import Intake
+from web.ratelimit import IntakeLimiter
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals.update(STATUS_LABELS=STATUS_LABELS, ROLE_LABELS=ROLE_LABELS)
@@ -35,13 +33,7 @@ class Services:
     producer: KafkaProducer
     router: Router
     sealer: Sealer
-    limiter: MovingWindowRateLimiter = field(
-        default_factory=lambda: MovingWindowRateLimiter(MemoryStorage())
-    )
-
-    @property
-    def intake_limit(self) -> RateLimitItemPerMinute:
-        return RateLimitItemPerMinute(self.settings.intake_rate_per_minute)
+    limiter: IntakeLimiter
 
 
 def services(request: Request) -> Services:
@@ -84,9 +76,8 @@ async def check_csrf(request: Request) -> None:
 def intake_rate_limit(request: Request, svc: Services = Depends(services)) -> None:
     """Public intake: at most N submissions per client address per minute (429 beyond)."""
     client = request.client.host if request.client else "unknown"
-    if not svc.limiter.hit(svc.intake_limit, "intake", client):
-        reset, _ = svc.limiter.get_window_stats(svc.intake_limit, "intake", client)
-        retry = max(1, int(reset - time.time()))
+    retry = svc.limiter.hit(client)
+    if retry:
         raise HTTPException(
             429,
             f"Terlalu banyak aduan dari alamat ini; coba lagi dalam {retry} detik.",

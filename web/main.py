@@ -21,6 +21,7 @@ from lapor.settings import Settings
 from routing_rules.engine import Router
 from streams.intake import Intake, make_producer
 from web.deps import LoginRequired, Services
+from web.ratelimit import IntakeLimiter
 from web.routers import console, public
 
 SECURITY_HEADERS = {
@@ -108,6 +109,11 @@ def create_app(settings: Settings, kafka_bootstrap: str, mongodb_uri: str) -> Fa
             producer=producer,
             router=Router(),
             sealer=sealer,
+            limiter=IntakeLimiter(
+                settings.rate_limit_storage or mongodb_uri,
+                settings.intake_rate_per_minute,
+                database=f"{settings.mongodb_db}_limits",
+            ),
         )
         yield
         producer.close(5)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
 
 from casestore.store import CaseStore, connect
-from casestore.users import UserStore
+from casestore.users import LOCKED, MAX_FAILED_LOGINS, WRONG, UserError, UserStore
 from lapor import stack
 from lapor.cli import submit_records, wait_for_cases
 from web.main import create_app
@@ -18,12 +20,12 @@ from web.main import create_app
 pytestmark = pytest.mark.integration
 
 
-def make_client(settings, **overrides) -> TestClient:
+def make_client(settings, client_address: str = "testclient", **overrides) -> TestClient:
     endpoints = stack.endpoints(settings)
     app = create_app(
         settings.model_copy(update=overrides), endpoints.kafka_bootstrap, endpoints.mongodb_uri
     )
-    return TestClient(app, follow_redirects=False)
+    return TestClient(app, follow_redirects=False, client=(client_address, 50000))
 
 
 def csrf(client: TestClient, path: str = "/login") -> str:
@@ -164,6 +166,25 @@ def test_lockout_after_repeated_failures(stack_settings, users):
         assert r.status_code == 401 and "dikunci" in r.text
 
 
+def test_parallel_guesses_cannot_slip_past_the_lockout(users):
+    """20 wrong passwords at once: at most MAX_FAILED_LOGINS are ever checked."""
+    users.create("sec-parallel", "sandi-benar-456", "national_admin")
+
+    def guess(i: int) -> str:
+        try:
+            users.authenticate("sec-parallel", f"tebakan-{i}")
+        except UserError as exc:
+            return str(exc)
+        return "masuk"
+
+    with ThreadPoolExecutor(20) as pool:
+        outcomes = Counter(pool.map(guess, range(20)))
+    assert set(outcomes) == {WRONG, LOCKED}, outcomes
+    assert outcomes[WRONG] <= MAX_FAILED_LOGINS, outcomes
+    with pytest.raises(UserError, match="dikunci"):
+        users.authenticate("sec-parallel", "sandi-benar-456")
+
+
 def test_public_intake_is_rate_limited(stack_settings):
     with make_client(stack_settings, intake_rate_per_minute=3) as client:
         codes = [
@@ -173,6 +194,33 @@ def test_public_intake_is_rate_limited(stack_settings):
         assert codes == [201, 201, 201, 429]
         r = client.post("/api/v1/complaints", json={"text": "lagi"})
         assert int(r.headers["retry-after"]) >= 1 and "coba lagi" in r.json()["detail"]
+
+
+def test_rate_limit_is_shared_by_web_processes(stack_settings):
+    """Two app instances (two web processes behind a balancer) share one window."""
+    a = make_client(stack_settings, "198.51.100.7", intake_rate_per_minute=3)
+    b = make_client(stack_settings, "198.51.100.7", intake_rate_per_minute=3)
+    with a, b:
+        codes = [
+            client.post("/api/v1/complaints", json={"text": f"lampu jalan mati {i}"}).status_code
+            for i, client in enumerate([a, b, a, b])
+        ]
+    assert codes == [201, 201, 201, 429]
+
+
+def test_unreachable_rate_limit_storage_falls_back_to_a_per_process_limit(stack_settings, caplog):
+    """Intake goes on when the shared storage is down, still limited, logged once."""
+    dead = f"mongodb://127.0.0.1:{stack.free_port()}"
+    with make_client(
+        stack_settings, "198.51.100.8", intake_rate_per_minute=2, rate_limit_storage=dead
+    ) as client:
+        codes = [
+            client.post("/api/v1/complaints", json={"text": f"sampah menumpuk {i}"}).status_code
+            for i in range(3)
+        ]
+    assert codes == [201, 201, 429]
+    outage = [r for r in caplog.records if "rate-limit storage unreachable" in r.getMessage()]
+    assert len(outage) == 1
 
 
 def test_security_headers_on_console_pages(stack_settings):

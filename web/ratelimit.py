@@ -1,0 +1,76 @@
+"""The public intake's rate limit, shared by every web process.
+
+A limit kept in each process's memory lets a client that is spread over N web
+processes (any load-balanced deployment) send N times the limit. So the moving
+window lives in a shared ``limits`` storage: by default the case store's
+MongoDB, or any ``limits`` storage URI (``redis://...``, ``memory://`` for one
+process) from ``LAPOR_RATE_LIMIT_STORAGE``.
+
+If the shared storage cannot be reached, intake must not stop (complaints go to
+Kafka, not to the store): the limit falls back to this process's memory until
+the storage answers again (tried every ``RETRY_SECONDS``, so requests do not
+each wait for it), and the outage is logged once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from limits import RateLimitItemPerMinute
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+log = logging.getLogger(__name__)
+NAMESPACE = "intake"
+# how long a request waits for an unreachable shared storage before falling back
+STORAGE_TIMEOUT_MS = 500
+RETRY_SECONDS = 10.0
+
+
+class IntakeLimiter:
+    def __init__(self, storage_uri: str, per_minute: int, database: str = "limits") -> None:
+        options: dict = {"wrap_exceptions": True}
+        if storage_uri.startswith("mongodb"):
+            options.update(
+                database_name=database,
+                serverSelectionTimeoutMS=STORAGE_TIMEOUT_MS,
+                connectTimeoutMS=STORAGE_TIMEOUT_MS,
+                socketTimeoutMS=STORAGE_TIMEOUT_MS,
+            )
+        storage = storage_from_string(storage_uri, **options)
+        self.shared = MovingWindowRateLimiter(storage)
+        self.local = MovingWindowRateLimiter(MemoryStorage())
+        self.item = RateLimitItemPerMinute(per_minute)
+        self.degraded = False
+        self.retry_at = 0.0
+        # connect now: an unreachable storage is reported at start-up, and the
+        # client is made here rather than lazily at garbage collection
+        if not storage.check():
+            self._degrade("no answer at start-up")
+
+    def hit(self, client: str) -> int:
+        """Count one request; 0 if allowed, else the seconds until one is allowed."""
+        if self.degraded and time.monotonic() < self.retry_at:
+            return self._hit(self.local, client)
+        try:
+            wait = self._hit(self.shared, client)
+        except StorageError as exc:
+            self._degrade(exc)
+            return self._hit(self.local, client)
+        if self.degraded:
+            log.warning("rate-limit storage reachable again; the limit is shared again")
+            self.degraded = False
+        return wait
+
+    def _degrade(self, why: object) -> None:
+        if not self.degraded:  # the storage's address is not logged: it may hold a password
+            log.warning("rate-limit storage unreachable (%s); limiting per process", why)
+        self.degraded, self.retry_at = True, time.monotonic() + RETRY_SECONDS
+
+    def _hit(self, limiter: MovingWindowRateLimiter, client: str) -> int:
+        if limiter.hit(self.item, NAMESPACE, client):
+            return 0
+        reset, _ = limiter.get_window_stats(self.item, NAMESPACE, client)
+        return max(1, int(reset - time.time()))
