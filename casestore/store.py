@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from pymongo import ASCENDING, DESCENDING, MongoClient
+from pymongo import ASCENDING, DESCENDING, MongoClient, UpdateOne
 from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
@@ -25,7 +25,7 @@ from casestore.workflow import (
     deadline_for,
     transition_update,
 )
-from lapor.privacy import mask_identifiers
+from lapor.privacy import Sealer, mask_identifiers
 
 CASE_SCHEMA_VERSION = 1
 DUPLICATE_KEY = 11000
@@ -116,6 +116,43 @@ class CaseStore:
             if other:
                 raise
             return exc.details.get("nInserted", len(docs) - len(errors))
+
+    def reseal_identities(self, sealer: Sealer, batch: int = 500) -> dict[str, int]:
+        """Re-seal every stored reporter identity with the sealer's current key.
+
+        Idempotent (a token already sealed with the current key is left alone)
+        and safe beside live traffic: each update matches the token it read, so
+        it never overwrites a write made since. ``unreadable`` counts tokens no
+        key of the ring opens; they are left as they are.
+        """
+        counts = {"resealed": 0, "current": 0, "unreadable": 0}
+        updates: list[UpdateOne] = []
+
+        def flush() -> None:
+            if updates:
+                counts["resealed"] += self.cases.bulk_write(updates, ordered=False).modified_count
+                updates.clear()
+
+        for case in self.cases.find({"reporter_sealed": {"$ne": None}}, {"reporter_sealed": 1}):
+            token = case["reporter_sealed"]
+            if sealer.is_current(token):
+                counts["current"] += 1
+                continue
+            try:
+                fresh = sealer.reseal(token)
+            except ValueError:
+                counts["unreadable"] += 1
+                continue
+            updates.append(
+                UpdateOne(
+                    {"_id": case["_id"], "reporter_sealed": token},
+                    {"$set": {"reporter_sealed": fresh}},
+                )
+            )
+            if len(updates) >= batch:
+                flush()
+        flush()
+        return counts
 
     def scoped(self, user: User, query: dict | None = None) -> dict:
         parts = [p for p in (user.case_filter(), query or {}) if p]

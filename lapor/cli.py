@@ -38,6 +38,8 @@ model_app = typer.Typer(help="The model registry (MLflow).", no_args_is_help=Tru
 app.add_typer(model_app, name="model")
 dataset_app = typer.Typer(help="Training data from the case store.", no_args_is_help=True)
 app.add_typer(dataset_app, name="dataset")
+keys_app = typer.Typer(help="Reporter identity keys: rotate, retire.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 out = Console()
 err = Console(stderr=True)
 
@@ -592,6 +594,71 @@ def demo_login(settings: Settings) -> tuple[str, str]:
     path.write_text(f"{username} {password}\n")
     path.chmod(0o600)
     return username, password
+
+
+# --- keys --------------------------------------------------------------------
+
+
+def _reseal(settings: Settings) -> dict:
+    from casestore.store import CaseStore, connect
+    from lapor.privacy import Sealer
+
+    sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
+    store = CaseStore(connect(_endpoints(settings).mongodb_uri, settings.mongodb_db))
+    return {"keys": len(sealer.keys), **store.reseal_identities(sealer)}
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a new reporter key (for LAPOR_REPORTER_KEY; the key file needs none)."""
+    from cryptography.fernet import Fernet
+
+    print(Fernet.generate_key().decode())
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Put a new reporter key first, then re-seal every stored identity with it.
+
+    With the key file the new key is generated into it. With LAPOR_REPORTER_KEY,
+    put the new key first there ("new,old"; `lapor keys generate`) and run this to
+    re-seal. Restart the web processes then: they seal with the key they loaded.
+    """
+    from lapor.privacy import rotate_key_file
+
+    settings = get_settings()
+    if not settings.reporter_key:
+        rotate_key_file(settings.reporter_key_file)
+    result = _reseal(settings)
+    if result["keys"] < 2:
+        out.print("[yellow]only one key: nothing to rotate from[/]", highlight=False)
+    out.print_json(json.dumps(result))
+
+
+@keys_app.command("retire")
+def keys_retire() -> None:
+    """Drop the old reporter keys once no stored identity needs them.
+
+    Refused while a stored case is still sealed with an old key (run `lapor keys
+    rotate` again after restarting the web processes). Complaints still waiting
+    on the intake topic sealed with an old key cannot be opened after this:
+    retire once the worker has caught up.
+    """
+    from lapor.privacy import retire_old_keys
+
+    settings = get_settings()
+    result = _reseal(settings)
+    if result["resealed"]:
+        raise fail(
+            f"{result['resealed']} identities were still sealed with an old key and have "
+            "just been re-sealed; restart the web processes that seal with it, then retire again"
+        )
+    if settings.reporter_key:
+        out.print("remove the old keys from LAPOR_REPORTER_KEY: no stored case needs them")
+        dropped = 0
+    else:
+        dropped = retire_old_keys(settings.reporter_key_file)
+    out.print_json(json.dumps({**result, "retired": dropped}))
 
 
 # --- rules -------------------------------------------------------------------
