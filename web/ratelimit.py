@@ -3,8 +3,8 @@
 A limit kept in each process's memory lets a client that is spread over N web
 processes (any load-balanced deployment) send N times the limit. So the moving
 window lives in a shared ``limits`` storage: by default the case store's
-MongoDB, or any ``limits`` storage URI (``redis://...``, ``memory://`` for one
-process) from ``LAPOR_RATE_LIMIT_STORAGE``.
+MongoDB, or any ``limits`` storage URI (``memory://`` for one process;
+``redis://`` with the ``redis`` package installed) from ``LAPOR_RATE_LIMIT_STORAGE``.
 
 If the shared storage cannot be reached, intake must not stop (complaints go to
 Kafka, not to the store): the limit falls back to this process's memory until
