@@ -244,14 +244,6 @@ def _store_floor(db, sample: dict, n: int, batch: int) -> float:  # noqa: ANN001
     return elapsed
 
 
-def _serving_model(settings):  # noqa: ANN001, ANN202
-    """The model the workers serve (the registry champion, else the model file)."""
-    from streams.decide import ModelSource
-
-    source = ModelSource(settings.model_path, settings.mlflow_uri, settings.state_dir)
-    return source.load(source.version())
-
-
 def _stage_summary(stages: dict, n: int, e2e_s: float, worker_cpu: float) -> list[dict]:
     """Per stage: wall time, share of the run, CPU per complaint; plus the workers'
     CPU spent outside the stages (faust, aiokafka and asyncio: consuming,
@@ -298,6 +290,7 @@ def bench_e2e(  # noqa: ANN201
     from casestore.store import CaseStore, connect
     from lapor import stack
     from lapor.privacy import Sealer
+    from streams.decide import ModelSource
     from streams.intake import Intake, make_producer
     from streams.stages import read_stages
 
@@ -374,7 +367,7 @@ def bench_e2e(  # noqa: ANN201
         payload = json.dumps({"complaint_id": "x", "text": texts[0]}).encode()
         broker_s = _broker_floor(endpoints.kafka_bootstrap, floor_topic, n, payload)
         store_s = _store_floor(db, sample, n, settings.store_batch_size)
-        model = _serving_model(settings)
+        model = ModelSource.from_settings(settings).current()  # what the workers serve
         t0 = time.perf_counter()
         model.predict(texts)
         classify_s = time.perf_counter() - t0

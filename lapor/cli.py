@@ -58,6 +58,19 @@ def _endpoints(settings: Settings) -> stack.Endpoints:
         raise fail(str(exc)) from None
 
 
+def _database(settings: Settings):  # noqa: ANN202
+    """The case store's database on the configured or embedded server."""
+    from casestore.store import connect
+
+    return connect(_endpoints(settings).mongodb_uri, settings.mongodb_db)
+
+
+def _cases(settings: Settings):  # noqa: ANN202
+    from casestore.store import CaseStore
+
+    return CaseStore(_database(settings))
+
+
 # --- stack -------------------------------------------------------------------
 
 
@@ -93,7 +106,7 @@ def status() -> None:
 def model_source(settings: Settings):  # noqa: ANN201
     from streams.decide import ModelSource
 
-    return ModelSource(settings.model_path, settings.mlflow_uri, settings.state_dir)
+    return ModelSource.from_settings(settings)
 
 
 def ensure_model(settings: Settings, source=None) -> str:  # noqa: ANN001
@@ -181,11 +194,10 @@ def dataset_export(
 ) -> None:
     """Labelled training data from admin-verified and overridden cases (no identities)."""
     from casestore.export import export_labels
-    from casestore.store import connect
     from classifier.corpus import load_seed_corpus
 
     settings = get_settings()
-    db = connect(_endpoints(settings).mongodb_uri, settings.mongodb_db)
+    db = _database(settings)
     seed = (
         [
             {
@@ -437,9 +449,7 @@ def start_worker(
 
 
 def wait_for_cases(settings: Settings, ids: list[str], timeout: float) -> int:
-    from casestore.store import CaseStore, connect
-
-    store = CaseStore(connect(_endpoints(settings).mongodb_uri, settings.mongodb_db))
+    store = _cases(settings)
     deadline, done = time.monotonic() + timeout, 0
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task("routing", total=len(ids))
@@ -455,9 +465,7 @@ def wait_for_cases(settings: Settings, ids: list[str], timeout: float) -> int:
 
 
 def summary_tables(settings: Settings, ids: list[str]) -> list[Table]:
-    from casestore.store import CaseStore, connect
-
-    store = CaseStore(connect(_endpoints(settings).mongodb_uri, settings.mongodb_db))
+    store = _cases(settings)
     tables = []
     for title, field in (
         ("agency", "decision.agency"),
@@ -545,10 +553,9 @@ def web(
 
 
 def _users(settings: Settings):  # noqa: ANN202
-    from casestore.store import connect
     from casestore.users import UserStore
 
-    return UserStore(connect(_endpoints(settings).mongodb_uri, settings.mongodb_db))
+    return UserStore(_database(settings))
 
 
 @admin_app.command("create-user")
@@ -600,12 +607,10 @@ def demo_login(settings: Settings) -> tuple[str, str]:
 
 
 def _reseal(settings: Settings) -> dict:
-    from casestore.store import CaseStore, connect
     from lapor.privacy import Sealer
 
     sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
-    store = CaseStore(connect(_endpoints(settings).mongodb_uri, settings.mongodb_db))
-    return {"keys": len(sealer.keys), **store.reseal_identities(sealer)}
+    return {"keys": len(sealer.keys), **_cases(settings).reseal_identities(sealer)}
 
 
 @keys_app.command("generate")

@@ -129,7 +129,7 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
 
     models = (
         ModelHolder(
-            ModelSource(settings.model_path, settings.mlflow_uri, settings.state_dir),
+            ModelSource.from_settings(settings),
             check_every=settings.model_check_seconds,
         )
         if "route" in roles

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from classifier.model import ComplaintModel, Prediction, load_model
+from lapor.settings import Settings
 from routing_rules.engine import Router, RoutingDecision
 
 
@@ -27,6 +28,14 @@ class ModelSource:
 
         self.model_path = model_path
         self.client = configure(mlflow_uri, state_dir)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ModelSource:
+        return cls(settings.model_path, settings.mlflow_uri, settings.state_dir)
+
+    def current(self) -> ComplaintModel:
+        """The model served right now (the caller ensures there is one)."""
+        return self.load(self.version())
 
     def version(self) -> str | None:
         from classifier.registry import champion_version

@@ -20,6 +20,10 @@ FLUSH_EVERY = 1.0  # seconds
 T = TypeVar("T")
 
 
+def _empty_row() -> dict[str, float]:
+    return {"seconds": 0.0, "cpu_seconds": 0.0, "batches": 0, "events": 0}
+
+
 class StageClock:
     """Wall seconds and CPU seconds per stage. CPU is the stage's own thread
     time: measured around code that does not await (``cpu=True``), or inside
@@ -31,9 +35,7 @@ class StageClock:
         self._flushed = 0.0
 
     def _row(self, name: str) -> dict[str, float]:
-        return self.totals.setdefault(
-            name, {"seconds": 0.0, "cpu_seconds": 0.0, "batches": 0, "events": 0}
-        )
+        return self.totals.setdefault(name, _empty_row())
 
     @contextmanager
     def stage(self, name: str, events: int = 0, cpu: bool = True) -> Iterator[None]:
@@ -77,9 +79,7 @@ def read_stages(paths: list[Path]) -> dict[str, dict[str, float]]:
         if not path.exists():
             continue
         for name, row in json.loads(path.read_text()).items():
-            into = merged.setdefault(
-                name, {"seconds": 0.0, "cpu_seconds": 0.0, "batches": 0, "events": 0}
-            )
+            into = merged.setdefault(name, _empty_row())
             for key in into:
                 into[key] += row[key]
     return merged
