@@ -15,8 +15,8 @@ def test_packaged_taxonomy_is_the_shared_contract():
 
 def test_taxonomy_has_the_contract_codes():
     tax = taxonomy()
-    assert len(tax.topics) == 48
-    assert len(tax.agencies) == 26
+    assert len(tax.topics) == 62
+    assert len(tax.agencies) == 39
     assert tax.agency_of("listrik_padam") == "pln"
     assert tax.agencies["pln"].is_national
     assert not tax.agencies["dinas_pupr"].is_national
