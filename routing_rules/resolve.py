@@ -7,7 +7,9 @@ Order (the first that knows wins, and the reasons say which one it was):
 4. a district named in the text ("Kecamatan Martapura", "Distrik Abepura"),
    when nothing above settled the regency: it settles it if only one regency
    (in the known province, or among the ambiguous candidates) has that district.
-A device location in ``region_hint`` is where the reporter is; when the text
+A regency named with its kind ("Kabupaten Demak") beats a bare name mentioned
+earlier ("SDN 2 Karanganyar"); two different regencies named with their kind
+go to triage with both. A device location in ``region_hint`` is where the reporter is; when the text
 explicitly places the incident in another regency ("Kabupaten Lamongan",
 "di Wonosobo"), the text wins. A name that fits several regencies is resolved
 by the province when one is known, else it stays ambiguous and the candidates
@@ -64,6 +66,7 @@ class Mention:
     position: int
     surface: str
     residence: bool = False  # where the reporter lives, not necessarily the incident
+    named_kind: bool = False  # written with its kind: "Kabupaten Demak", "Kota Blitar"
 
 
 @dataclass
@@ -151,7 +154,8 @@ def _regency_mention(
     if prev in KABUPATEN_CUES or prev in KOTA_CUES:
         kind = "kabupaten" if prev in KABUPATEN_CUES else "kota"
         narrowed = tuple(c for c in codes if index.regencies[c].kind == kind)
-        return Mention("regency", narrowed or codes, True, position, f"{prev} {key}")
+        surface = f"{prev} {key}"
+        return Mention("regency", narrowed or codes, True, position, surface, named_kind=True)
     explicit = prev in LOCATIVE_CUES
     is_word = " " not in key and key in common_words() and key not in index.alias_names
     if is_word and not explicit and not original[:1].isupper():
@@ -210,6 +214,21 @@ def _sms_keyword(index: RegionIndex, text: str) -> tuple[str, ...]:
     return ()
 
 
+def _named_regencies(
+    index: RegionIndex, mentions: list[Mention], province: str | None
+) -> list[str]:
+    """Regencies the text names with their kind ("Kabupaten Demak"), not where the
+    reporter lives. Such a name beats a bare one mentioned earlier ("SDN 2
+    Karanganyar Kabupaten Demak" is in Demak); two different ones are a real
+    ambiguity for a person to settle."""
+    named: list[str] = []
+    for m in mentions:
+        codes = _narrow(index, m.codes, province)
+        if m.named_kind and not m.residence and len(codes) == 1 and codes[0] not in named:
+            named.append(codes[0])
+    return named
+
+
 def resolve_region(
     text: str, region_hint: str | None = None, channel: str | None = None
 ) -> RegionResolution:
@@ -244,6 +263,12 @@ def resolve_region(
             res.reasons.append(f"wilayah:sms_keyword — {_describe(index, keyword[0])}")
         else:
             res.candidates = list(keyword)
+    named = _named_regencies(index, regency_mentions, province)
+    if res.regency_code is None and not res.candidates and len(named) > 1:
+        res.candidates = named
+    elif res.regency_code is None and not res.candidates and named:
+        res.regency_code, res.source = named[0], "text"
+        res.reasons.append(f"wilayah:text — {_describe(index, named[0])}")
     if res.regency_code is None and not res.candidates:
         for codes in text_regencies:
             if len(codes) == 1:

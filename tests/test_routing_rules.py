@@ -120,6 +120,24 @@ def test_sms_keyword_needs_uppercase_and_the_sms_channel():
     assert resolve_region("SLEMAN jalan rusak", channel="web").regency_code == "34.04"
 
 
+def test_a_regency_named_with_its_kind_beats_a_bare_name_mentioned_earlier():
+    res = resolve_region("Guru SDN 2 Karanganyar Kabupaten Demak belum menerima gaji")
+    assert (res.regency_code, res.candidates) == ("33.21", [])  # Demak, not Karanganyar
+    # the SMS keyword is a keyword only on the SMS channel; elsewhere a candidate like any other
+    web = resolve_region("BANJAR jalan rusak di Kota Blitar", channel="web")
+    assert web.regency_code == "35.72"
+    sms = resolve_region("BANJAR jalan rusak di Kota Blitar", channel="sms")
+    assert sms.regency_code == "63.03"
+
+
+def test_two_regencies_named_with_their_kind_go_to_triage_with_both():
+    res = resolve_region("jalan penghubung Kabupaten Demak dan Kabupaten Kudus rusak parah")
+    assert (res.regency_code, sorted(res.candidates)) == (None, ["33.19", "33.21"])
+    # where the reporter lives is not a second place of the incident
+    home = resolve_region("saya tinggal di Kota Bekasi, jalan rusak di Kabupaten Bekasi")
+    assert home.regency_code == "32.16"
+
+
 def test_ambiguous_name_lists_candidates_and_resolves_by_province():
     ambiguous = resolve_region("banjir di Banjar")
     assert ambiguous.regency_code is None
