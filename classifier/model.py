@@ -20,6 +20,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
+from classifier.concepts import ConceptTagger
 from classifier.features import CachedCharVectorizer
 from classifier.prior import PriorCorrectedClassifier
 from classifier.text import IndonesianStemmer, TextNormalizer
@@ -31,7 +32,8 @@ def build_pipeline(
     C: float = 1.0,
     calibrate: bool = True,  # noqa: N803
 ) -> Pipeline:
-    """Normalise -> stem -> word 1-2-gram + char 2-5-gram TF-IDF -> linear SVM.
+    """Normalise -> stem -> word 1-2-gram + char 2-5-gram TF-IDF + glossary concepts
+    -> linear SVM.
 
     With ``calibrate`` the SVM is wrapped in sigmoid calibration (3 folds), so
     ``predict_proba`` gives probabilities the triage threshold can trust, and in
@@ -50,6 +52,7 @@ def build_pipeline(
                     analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2
                 ),
             ),
+            ("concepts", ConceptTagger(protected=protected)),
         ]
     )
     return Pipeline(
@@ -87,6 +90,7 @@ class Prediction:
     terms: list[str]
     confident: bool
     model_version: str
+    concepts: list[str] = field(default_factory=list)  # glossary concepts found in the text
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)  # shallow: asdict's deep copy is a hot-path cost
@@ -117,6 +121,7 @@ class ComplaintModel:
         self._names = np.array([n.split("__", 1)[1] for n in names])
         # only whole-word features explain a decision to a person
         self._is_word = np.array([n.startswith("words__") for n in names])
+        self._concept_columns = np.flatnonzero([n.startswith("concepts__") for n in names])
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
@@ -155,9 +160,14 @@ class ComplaintModel:
                 terms=self._terms(X, i, topic[i], n_terms),
                 confident=bool(confidence[i] >= self.threshold),
                 model_version=self.version,
+                concepts=self._concepts(X, i),
             )
             for i in rows
         ]
+
+    def _concepts(self, X: object, row: int) -> list[str]:  # noqa: N803
+        found = X.indices[X.indptr[row] : X.indptr[row + 1]]
+        return [str(self._names[j]) for j in np.intersect1d(found, self._concept_columns)]
 
     def _terms(self, X: object, row: int, topic_index: int, n: int) -> list[str]:  # noqa: N803
         """Features of this text that pushed hardest toward the chosen topic."""

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from classifier.glossary import glossary_words
 from classifier.lexicon import load_lexicon
 from classifier.stemmer import FastStemmer, root_words
 from lapor.privacy import mask_identifiers
 
 ELONGATION = re.compile(r"([a-z])\1{2,}")
+LETTERS = re.compile(r"[a-z]+")
 WORD = re.compile(r"[a-z]+|\d+|<[a-z]+>")
 
 # Sastrawi's stop-word list (126 words) minus words that change a complaint's
@@ -33,6 +36,25 @@ def stop_words() -> frozenset[str]:
     from Sastrawi.StopWordRemover.StopWordRemoverFactory import StopWordRemoverFactory
 
     return frozenset(StopWordRemoverFactory().get_stop_words()) - ROUTING_WORDS
+
+
+@lru_cache(maxsize=1)
+def routing_lexicon() -> dict[str, str]:
+    """The colloquial lexicon minus glossary words: "spt" is a tax return, not
+    "seperti"; "sim c" is a licence class, not "sim sih"."""
+    keep = glossary_words()
+    return {slang: formal for slang, formal in load_lexicon().items() if slang not in keep}
+
+
+def _collapse(match: re.Match[str]) -> str:
+    word = match.group(0)
+    return word if word in glossary_words() else ELONGATION.sub(r"\1", word)
+
+
+def collapse_elongations(text: str) -> str:
+    """'rusakkk' -> 'rusak', but a glossary acronym such as 'pppk' stays (linear:
+    a word-by-word pass only for the texts that have an elongation at all)."""
+    return LETTERS.sub(_collapse, text) if ELONGATION.search(text) else text
 
 
 def _trim_double_end(word: str) -> str:
@@ -53,13 +75,13 @@ class TextNormalizer(BaseEstimator, TransformerMixin):
         return self
 
     def transform(self, X: Iterable[str]) -> list[list[str]]:  # noqa: N803
-        lexicon = load_lexicon() if self.use_lexicon else {}
+        lexicon = routing_lexicon() if self.use_lexicon else {}
         return [self.normalize(text, lexicon) for text in X]
 
     @staticmethod
     def normalize(text: str, lexicon: dict[str, str]) -> list[str]:
         text = mask_identifiers(str(text)).lower()
-        text = ELONGATION.sub(r"\1", text)
+        text = collapse_elongations(text)
         words = [_trim_double_end(w) for w in WORD.findall(text)]
         return [lexicon.get(w, w) for w in words]
 

@@ -72,6 +72,7 @@ class PredictionPayload(BaseModel):
     terms: list[str]
     confident: bool
     model_version: str
+    concepts: list[str] = []  # glossary concepts that fired (older events have none)
 
 
 class DecisionPayload(BaseModel):

@@ -45,7 +45,7 @@ def test_explore_notebook(stack_settings, tmp_path):
     nb = run_notebook("01-explore.ipynb", {"STATE_DIR": str(stack_settings.state_dir),
                                            "MONGODB_DB": stack_settings.mongodb_db}, tmp_path)
     summary = last_output(nb)
-    assert "'agencies': 26" in summary and "'complaints':" in summary
+    assert "'agencies': 39" in summary and "'complaints':" in summary
     images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(images) >= 1  # class balance + lengths (override plot when cases exist)
     assert "cases_in_store" in summary
