@@ -9,13 +9,15 @@ an order of magnitude slower on every MongoDB-protocol server we measured.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bson.errors import InvalidDocument
 from pymongo import ASCENDING, DESCENDING, MongoClient, UpdateOne
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
 
 from casestore.users import User
 from casestore.workflow import (
@@ -29,6 +31,11 @@ from lapor.privacy import Sealer, mask_identifiers
 
 CASE_SCHEMA_VERSION = 1
 DUPLICATE_KEY = 11000
+# write errors that say "try again" (a stepping-down primary, a shutdown, a
+# conflict), not "this document cannot be stored": the batch is retried
+RETRYABLE_WRITE_CODES = frozenset(
+    {6, 7, 50, 64, 89, 91, 112, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436}
+)
 # Routing status -> SP4N-LAPOR! case status: an automatically routed complaint
 # is forwarded (disposed) to its unit; the rest wait for verification.
 STATUS_FROM_ROUTING = {"routed": "terdisposisi", "menunggu_verifikasi": "menunggu_verifikasi"}
@@ -51,17 +58,21 @@ def connect(uri: str, db: str, timeout_ms: int = 5000) -> Database:
 
 
 def case_from_routed(event: dict) -> dict:
-    """A routed event (as a JSON-ready dict) -> the case document first stored."""
+    """A routed event (as a JSON-ready dict) -> the case document first stored.
+
+    The text and the region hint are masked again here: whatever published the
+    event, what units see holds no identifier the masker knows."""
     complaint, decision = event["complaint"], event["decision"]
     status = STATUS_FROM_ROUTING[decision["status"]]
     routed_at = event["routed_at"]
+    hint = complaint.get("region_hint")
     return {
         "_id": complaint["complaint_id"],
         "schema_version": CASE_SCHEMA_VERSION,
         "text": mask_identifiers(complaint["text"]),
         "channel": complaint["channel"],
         "privacy": complaint["privacy"],
-        "region_hint": complaint.get("region_hint"),
+        "region_hint": mask_identifiers(hint) if hint else hint,
         "reporter_sealed": complaint.get("reporter_sealed"),
         "submitted_at": complaint["submitted_at"],
         "created_at": routed_at,
@@ -87,6 +98,15 @@ def case_from_routed(event: dict) -> dict:
     }
 
 
+@dataclass
+class Stored:
+    """What ``upsert_routed`` did: cases new in the store, and the events that can
+    never be stored (index in the batch -> why), for the dead-letter topic."""
+
+    new: int = 0
+    rejected: dict[int, str] = field(default_factory=dict)
+
+
 class CaseStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -97,25 +117,61 @@ class CaseStore:
         for keys in INDEXES:
             self.cases.create_index(keys)
 
-    def upsert_routed(self, events: Iterable[dict]) -> int:
-        """Store routed events as cases; returns how many cases were new.
+    def upsert_routed(self, events: Sequence[dict]) -> Stored:
+        """Store routed events as cases, each on its own: an event that cannot be
+        made a case, or that the store refuses, is reported in ``rejected`` and the
+        others are stored (issue 15: one bad event stopped every worker).
 
         An unordered bulk insert where a duplicate key means "already stored":
         the first write wins, redeliveries change nothing, and it is an order of
         magnitude faster than per-document upserts on the servers we measured.
+        A transient failure raises (PyMongoError): the caller retries the batch.
         """
         stored_at = datetime.now(UTC)
-        docs = [{**case_from_routed(e), "stored_at": stored_at} for e in events]
+        result = Stored()
+        docs, positions = [], []
+        for i, event in enumerate(events):
+            try:
+                docs.append({**case_from_routed(event), "stored_at": stored_at})
+            except Exception as exc:  # noqa: BLE001 - any event that is no case is reported
+                result.rejected[i] = f"cannot be made a case: {type(exc).__name__}: {exc}"
+                continue
+            positions.append(i)
         if not docs:
-            return 0
+            return result
         try:
-            return len(self.cases.insert_many(docs, ordered=False).inserted_ids)
+            result.new = len(self.cases.insert_many(docs, ordered=False).inserted_ids)
         except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            other = [e for e in errors if e.get("code") != DUPLICATE_KEY]
-            if other:
+            details = exc.details
+            if details.get("writeConcernErrors"):
                 raise
-            return exc.details.get("nInserted", len(docs) - len(errors))
+            for error in details.get("writeErrors", []):
+                code = error.get("code")
+                if code == DUPLICATE_KEY:
+                    continue
+                if code in RETRYABLE_WRITE_CODES:
+                    raise
+                result.rejected[positions[error["index"]]] = _refused(error.get("errmsg"), code)
+            result.new = details.get("nInserted", 0)
+        except InvalidDocument:  # a document the driver cannot encode: find which, one by one
+            result.new = self._insert_each(docs, positions, result.rejected)
+        return result
+
+    def _insert_each(self, docs: list[dict], positions: list[int], rejected: dict) -> int:
+        new = 0
+        for doc, i in zip(docs, positions):
+            try:
+                self.cases.insert_one(doc)
+                new += 1
+            except DuplicateKeyError:
+                continue
+            except InvalidDocument as exc:
+                rejected[i] = _refused(str(exc), None)
+            except WriteError as exc:
+                if exc.code in RETRYABLE_WRITE_CODES:
+                    raise
+                rejected[i] = _refused(str(exc), exc.code)
+        return new
 
     def reseal_identities(self, sealer: Sealer, batch: int = 500) -> dict[str, int]:
         """Re-seal every stored reporter identity with the sealer's current key.
@@ -361,6 +417,10 @@ class CaseStore:
 
     def count(self, query: dict | None = None) -> int:
         return self.cases.count_documents(query or {})
+
+
+def _refused(message: str | None, code: int | None) -> str:
+    return f"the case store refused the case: {message}" + (f" (code {code})" if code else "")
 
 
 def unit_above(decision: dict) -> str | None:

@@ -393,3 +393,127 @@ def bench_e2e(  # noqa: ANN201
         "cpu_seconds": cpu,
         "worker_stages": _stage_summary(stages, n, e2e_s, cpu["workers"]),
     }
+
+
+# --- masking (issue 15: every pattern applied to untrusted text must be linear) ---
+
+# The e-mail pattern before issue 15, for comparison: "a." * n + " @" made it try
+# every start of the run and scan to its end (quadratic).
+LEGACY_EMAIL = r"\b[\w.+-]+@[\w-]+(\.[\w-]+)+\b"
+
+
+def _repeat_to(unit: str, n: int) -> str:
+    return (unit * (n // len(unit) + 1))[:n]
+
+
+# Inputs built to make the masker's patterns work hardest: long runs of what a
+# format is made of without the part that completes it, cues without their
+# identifier, thousands of near-identifiers. Each is exactly n characters.
+ADVERSARIAL = {
+    "e-mail: 'a.' run, then ' @'": lambda n: _repeat_to("a.", n - 2) + " @",
+    "e-mail: word run, then '@'": lambda n: "a" * (n - 1) + "@",
+    "e-mail: 'a@' repeated": lambda n: _repeat_to("a@", n),
+    "e-mail: '@' then 'b.' run": lambda n: "a@" + _repeat_to("b.", n - 2),
+    "e-mail: 'a (at) ' repeated": lambda n: _repeat_to("a (at) ", n),
+    "url: 'http:/' repeated": lambda n: _repeat_to("http:/", n),
+    "url: 'a.b.' run, then 'com/'": lambda n: _repeat_to("a.b.", n - 4) + "com/",
+    "digits: one run": lambda n: "1" * n,
+    "digits: '1 ' repeated": lambda n: _repeat_to("1 ", n),
+    "phone: '0812-' repeated": lambda n: _repeat_to("0812-", n),
+    "phone: '+62 ' repeated": lambda n: _repeat_to("+62 ", n),
+    "phone: '(0812) ' repeated": lambda n: _repeat_to("(0812) ", n),
+    "landline: '(021)' repeated": lambda n: _repeat_to("(021)", n),
+    "nik: '3303 ' repeated": lambda n: _repeat_to("3303 ", n),
+    "nik: 'NIK: 1 ' repeated": lambda n: _repeat_to("NIK: 1 ", n),
+    "account: 'rekening 1 ' repeated": lambda n: _repeat_to("rekening 1 ", n),
+    "account: 'rek BRI ' repeated": lambda n: _repeat_to("rek BRI ", n),
+    "name: 'saya ' repeated": lambda n: _repeat_to("saya ", n),
+    "name: 'nama saya Ab ' repeated": lambda n: _repeat_to("nama saya Ab ", n),
+    "name: 'a.n. AB ' repeated": lambda n: _repeat_to("a.n. AB ", n),
+    "name: 'saya bernama ' repeated": lambda n: _repeat_to("saya bernama ", n),
+    "name: 'Saya' + capitalised words": lambda n: "Saya " + _repeat_to("Ab ", n - 5),
+    "plate: 'B 1 A ' repeated": lambda n: _repeat_to("B 1 A ", n),
+    "plate: 'AB12' repeated": lambda n: _repeat_to("AB12", n),
+    "plate: 'nopol a 1 ' repeated": lambda n: _repeat_to("nopol a 1 ", n),
+}
+
+
+def _intake_text_limit() -> int:
+    """The longest complaint text intake accepts (``streams.events``)."""
+    from annotated_types import MaxLen
+
+    from streams.events import ComplaintSubmitted
+
+    field = ComplaintSubmitted.model_fields["text"]
+    return next(m.max_length for m in field.metadata if isinstance(m, MaxLen))
+
+
+def _best_of(fn, text: str, repeat: int) -> float:  # noqa: ANN001
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn(text)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def bench_mask(repeat: int = 5, steps: int = 5, legacy: bool = True) -> dict:
+    """Masking time on adversarial inputs of growing size, up to the intake's size
+    limit, against ordinary complaint text of the same size.
+
+    Linear masking keeps ``ratio`` (worst adversarial / ordinary) flat as the size
+    grows, and each input's ``growth`` (time at the largest size / time at the
+    smallest, divided by the size ratio) near 1; a quadratic pattern's growth is
+    the size ratio itself (16 from 1,250 to 20,000 characters). ``legacy_email_ms``
+    is the pre-issue-15 e-mail pattern on the first input, for comparison.
+    """
+    import re
+
+    from lapor.privacy import mask_identifiers
+
+    limit = _intake_text_limit()
+    sizes = [limit // 2**i for i in reversed(range(steps))]
+    corpus = " ".join(r["text"] for r in load_seed_corpus())
+    corpus = _repeat_to(corpus + " ", limit)
+    legacy_email = re.compile(LEGACY_EMAIL)
+    rows, per_input = [], {name: [] for name in ADVERSARIAL}
+    for n in sizes:
+        ordinary = _best_of(mask_identifiers, corpus[:n], repeat)
+        times = {}
+        for name, make in ADVERSARIAL.items():
+            text = make(n)
+            assert len(text) == n, name
+            times[name] = _best_of(mask_identifiers, text, repeat)
+            per_input[name].append(times[name])
+        worst = max(times, key=times.get)
+        row = {
+            "chars": n,
+            "ordinary_ms": round(ordinary * 1e3, 3),
+            "worst_adversarial_ms": round(times[worst] * 1e3, 3),
+            "ratio": round(times[worst] / ordinary, 2),
+            "worst_input": worst,
+        }
+        if legacy:
+            attack = ADVERSARIAL["e-mail: 'a.' run, then ' @'"](n)
+            row["legacy_email_ms"] = round(_best_of(legacy_email.findall, attack, 1) * 1e3, 1)
+        rows.append(row)
+    scale = sizes[-1] / sizes[0]
+    inputs = [
+        {
+            "input": name,
+            f"ms_at_{sizes[0]}": round(t[0] * 1e3, 3),
+            f"ms_at_{sizes[-1]}": round(t[-1] * 1e3, 3),
+            "growth": round(t[-1] / t[0] / scale, 2),
+        }
+        for name, t in per_input.items()
+    ]
+    ratios = [r["ratio"] for r in rows]
+    return {
+        "limit_chars": limit,
+        "repeat": repeat,
+        "inputs": len(ADVERSARIAL),
+        "sizes": rows,
+        "ratio_spread": round(max(ratios) / min(ratios), 2),
+        "max_growth": max(i["growth"] for i in inputs),
+        "per_input": inputs,
+    }

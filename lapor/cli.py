@@ -323,6 +323,38 @@ def bench_classify(
     _print_table("classification throughput (complaints/s)", list(result), [result.values()])
 
 
+@bench_app.command("mask")
+def bench_mask(
+    repeat: Annotated[int, typer.Option(help="Runs per input; the fastest counts.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """Identifier masking on adversarial inputs up to the intake's size limit, against
+    ordinary text of the same size: linear masking keeps the ratio flat."""
+    from lapor.bench import bench_mask as run
+
+    result = run(repeat=repeat)
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return
+    rows = result["sizes"]
+    _print_table(
+        f"masking time by size (worst of {result['inputs']} adversarial inputs vs ordinary text)",
+        list(rows[0]),
+        [row.values() for row in rows],
+    )
+    inputs = result["per_input"]
+    _print_table(
+        "each adversarial input: time at the smallest and largest size (growth 1 = linear)",
+        list(inputs[0]),
+        [row.values() for row in inputs],
+    )
+    out.print(
+        f"ratio spread across sizes: {result['ratio_spread']} (1 = flat); "
+        f"largest growth of one input: {result['max_growth']} (1 = linear, "
+        f"{rows[-1]['chars'] // rows[0]['chars']} = quadratic)"
+    )
+
+
 @bench_app.command("e2e")
 def bench_e2e(
     n: Annotated[int, typer.Option(help="Complaints to route end to end.")] = 20_000,

@@ -69,10 +69,16 @@ def routed_event(complaint: ComplaintSubmitted, prediction: dict, decision: dict
     (the sink validates it at its edge): pydantic construction per event was a
     third of the route agent's time; pydantic-core's serializer writes the JSON.
 
-    The text travels masked (NIK, phone numbers, e-mails, URLs): routed events
-    are what units' systems may subscribe to; the original stays on the intake
-    topic only."""
-    masked = complaint.model_copy(update={"text": mask_identifiers(complaint.text)})
+    The text and the region hint travel masked (NIK, phone numbers, e-mails,
+    URLs, names, ...): routed events are what units' systems may subscribe to; the
+    original stays on the intake topic only. (Routing has read the original hint.)"""
+    hint = complaint.region_hint
+    masked = complaint.model_copy(
+        update={
+            "text": mask_identifiers(complaint.text),
+            "region_hint": mask_identifiers(hint) if hint else hint,
+        }
+    )
     return pydantic_core.to_json(
         {
             "schema_version": SCHEMA_VERSION,

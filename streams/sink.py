@@ -2,6 +2,12 @@
 
     lapor.complaints.routed --sink--> MongoDB cases (bad events --> lapor.complaints.dlq)
 
+Any event the sink cannot turn into a case goes to the dead-letter topic with its
+reason, whatever went wrong, and the batch's other cases are stored: at the edge
+(``streams/validate.py``: as strict as intake, since any client of the broker can
+publish here), while building the case, or when the store refuses the document.
+A poison event never stops the sink (issue 15).
+
 A plain Kafka consumer loop rather than a faust agent: a sink does no stream
 processing, it needs batches and a commit after each write, and faust's
 per-event machinery cost more (~170 µs an event, measured on this machine)
@@ -20,12 +26,11 @@ from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
-from pydantic import ValidationError
 from pymongo.errors import PyMongoError
 
-from casestore.store import CaseStore
-from streams.events import ComplaintRouted
+from casestore.store import CaseStore, Stored
 from streams.stages import StageClock
+from streams.validate import RoutedEventError, validate_routed
 
 log = logging.getLogger("lapor.worker")
 
@@ -33,8 +38,8 @@ DeadLetterSink = Callable[[ConsumerRecord, str], Awaitable[None]]
 
 
 async def store_with_retry(
-    write: Callable[[list[dict]], int], events: list[dict], max_delay: float = 10.0
-) -> int:
+    write: Callable[[list[dict]], Stored], events: list[dict], max_delay: float = 10.0
+) -> Stored:
     """Retry with capped exponential backoff until the store takes the batch
     (``write``: ``CaseStore.upsert_routed``, idempotent).
 
@@ -55,6 +60,13 @@ async def store_with_retry(
                 failing = True
             await asyncio.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, max_delay)
+
+
+def reason(exc: Exception) -> str:
+    """A dead letter's reason: the validator's own words, else the exception's."""
+    if isinstance(exc, RoutedEventError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 class CaseSink:
@@ -102,18 +114,24 @@ class CaseSink:
         return records
 
     async def handle(self, records: list[ConsumerRecord]) -> None:
-        events = []
+        events, sources = [], []
         with self.clock.stage("store: parse and validate", len(records)):
             for record in records:
                 try:
-                    events.append(ComplaintRouted.model_validate_json(record.value).model_dump())
-                except ValidationError as exc:
-                    await self.dead_letter(record, str(exc))
+                    events.append(validate_routed(record.value))
+                except Exception as exc:  # noqa: BLE001 - whatever it is, this event only
+                    await self.dead_letter(record, reason(exc))
+                    continue
+                sources.append(record)
         if events:
             insert = "store: build cases + bulk insert (thread)"
             with self.clock.stage(insert, len(events), cpu=False):
                 write = self.clock.in_thread(insert, self.store.upsert_routed)
-                await store_with_retry(write, events)
+                stored = await store_with_retry(write, events)
+            for i, why in sorted(stored.rejected.items()):
+                case_id = events[i]["complaint"]["complaint_id"]
+                log.warning("routed event %s dead-lettered: %s", case_id, why)
+                await self.dead_letter(sources[i], why)
 
     async def commit(self, records: list[ConsumerRecord], attempts: int = 5) -> None:
         """Commit what was stored. A commit that fails only means the batch may be

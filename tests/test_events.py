@@ -65,17 +65,6 @@ def test_text_length_is_limited():
         ComplaintSubmitted(complaint_id="abc", text="a" * 20_001)
 
 
-def _mask_reference(text: str) -> str:
-    """The masking rules applied one after another, without the shortcuts."""
-    from lapor.privacy import EMAIL, LONG_NUMBER, NIK, PHONE, PLACEHOLDERS, URL
-
-    text = URL.sub(f" {PLACEHOLDERS['url']} ", text)
-    text = EMAIL.sub(f" {PLACEHOLDERS['email']} ", text)
-    text = NIK.sub(f" {PLACEHOLDERS['nik']} ", text)
-    text = PHONE.sub(f" {PLACEHOLDERS['phone']} ", text)
-    return LONG_NUMBER.sub(f" {PLACEHOLDERS['nik']} ", text)
-
-
 def test_masking_shortcuts_change_nothing(seed_records):
     import random
 
@@ -88,5 +77,7 @@ def test_masking_shortcuts_change_nothing(seed_records):
     ]
     samples += [r["text"] for r in seed_records]
     samples += ["hub 0812-3456-7890 atau +62 812 3456 7890", "NIK 3201011508950001", "WWW.X.ID"]
-    mismatches = [s for s in samples if mask_identifiers(s) != _mask_reference(s)]
+    # the shortcuts (skipping a step, trying formats only where they can begin)
+    # against every step's expression tried at every position
+    mismatches = [s for s in samples if mask_identifiers(s) != mask_identifiers(s, False)]
     assert not mismatches, mismatches[:5]

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from casestore.users import User, UserError
 from casestore.workflow import ALLOWED, STATUS_LABELS, TransitionError, is_overdue
-from lapor.privacy import Sealer
+from lapor.privacy import Sealer, mask_identifiers
 from routing_rules.regions import region_codes, region_index
 from streams.intake import IntakeError
 from web.deps import Services, check_csrf, csrf_token, current_user, services, templates
@@ -216,7 +216,8 @@ def override(
         "reason": reason.strip(),
         "before": before,
         "after": after,
-        "text": case["text"],
+        # masked again: a case stored before the masker knew a format still had it
+        "text": mask_identifiers(case["text"]),
         "at": datetime.now(UTC).isoformat(),
     }
     svc.producer.send(
