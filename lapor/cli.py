@@ -261,16 +261,40 @@ def route(
         sys.stdout.write("\n".join(lines) + "\n")
 
 
+# beside the checkout, as the shared data README places it
+LAPORGUB_DEFAULT = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "laporgub" / "laporgub_2024_2025.csv"
+)
+
+
 @app.command()
 def evaluate(
-    data: Annotated[Path, typer.Option("--data", help="Labelled JSONL/CSV (agency, topic).")],
-    plot: Annotated[Path | None, typer.Option(help="Write a confusion-matrix PNG here.")] = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Labelled JSONL/CSV (agency, topic).")
+    ] = None,
+    laporgub: Annotated[
+        bool, typer.Option("--laporgub", help="Real-data agency check on LaporGub's 30 % split.")
+    ] = False,
+    laporgub_csv: Annotated[
+        Path, typer.Option(help="Where the LaporGub CSV is (with --laporgub).")
+    ] = LAPORGUB_DEFAULT,
+    plot: Annotated[
+        Path | None, typer.Option(help="Write a PNG here (confusions, or reliability).")
+    ] = None,
 ) -> None:
-    """Score the current model on a labelled file: accuracy, macro-F1, confusions, triage."""
+    """Score the current model: on a labelled file (accuracy, macro-F1, confusions,
+    triage), or with --laporgub on real complaints it never trained on (agency-set
+    accuracy, triage share, precision of auto-routing, calibration)."""
+    settings = get_settings()
+    if (data is None) != laporgub:
+        raise fail("give exactly one of --data FILE or --laporgub")
+    model = serving_model(settings)
+    if laporgub:
+        result = _laporgub_check(model, laporgub_csv, plot)
+        out.print_json(json.dumps(result, ensure_ascii=False))
+        return
     from classifier.train import evaluate as score
 
-    settings = get_settings()
-    model = serving_model(settings)
     records = _read_input(data)
     try:
         result = score(model, records)
@@ -282,6 +306,18 @@ def evaluate(
         plot_confusion(model, records, plot)
         result["plot"] = str(plot)
     out.print_json(json.dumps(result))
+
+
+def _laporgub_check(model, path: Path, plot: Path | None) -> dict:  # noqa: ANN001
+    from classifier import realcheck
+
+    if not path.exists():
+        raise fail(f"{path} does not exist (LaporGub is in shared/data; see its README)")
+    data = realcheck.laporgub_test_split(path, realcheck.load_category_agencies())
+    result = realcheck.agency_check(model, data)
+    if plot:
+        result["plot"] = str(realcheck.plot_reliability(result, plot))
+    return result
 
 
 @app.command()

@@ -112,5 +112,6 @@ def route_output(complaint: dict, routed: Routed) -> dict:
         "reasons": d.reasons,
         "top3": p.top3,
         "terms": p.terms,
+        "concepts": p.concepts,
         "model_version": p.model_version,
     }

@@ -1,0 +1,131 @@
+"""The real-data agency check: the seed-trained router on LaporGub's held-out split.
+
+LaporGub (shared/data/laporgub) has no licence, so it is never training data.
+Its categories are broad, but most name a family of agencies
+(``data/laporgub_agencies.yaml``, reviewed): a routing decision is right when
+the chosen agency is in its category's family. The 30 % split is the one of
+the benchmark protocol (shared/data/README.md), so the figures compare with
+``lapor experiment``; the model routing it was trained on our seed corpus only.
+
+What a national hub needs to know from this is not only accuracy but whether
+the confidence can be trusted on text unlike the training data: the share
+sent to triage, the precision of what was routed automatically, and the
+expected calibration error (ECE) with its reliability diagram.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+from sklearn.model_selection import train_test_split
+
+from classifier.experiment import load_labelled
+from classifier.model import ComplaintModel
+from routing_rules.taxonomy import taxonomy
+
+MAPPING_PATH = Path(__file__).parent / "data" / "laporgub_agencies.yaml"
+N_BINS = 10
+
+
+def load_category_agencies(path: Path = MAPPING_PATH) -> dict[str, frozenset[str]]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    mapping = {c: frozenset(a) for c, a in raw["categories"].items()}
+    unknown = sorted({a for s in mapping.values() for a in s} - taxonomy().agencies.keys())
+    if unknown:
+        raise ValueError(f"{path}: agencies outside the taxonomy {unknown}")
+    return mapping
+
+
+@dataclass
+class AgencyCheckSet:
+    texts: list[str]
+    allowed: list[frozenset[str]]
+    categories: list[str]
+    dropped: int  # test rows of categories without a clear agency family
+
+
+def laporgub_test_split(path: Path, mapping: dict[str, frozenset[str]]) -> AgencyCheckSet:
+    """The protocol's 30 % split, restricted to categories with an agency family."""
+    texts, labels = load_labelled(path, "complaints", "category", sep=";")
+    _, x_test, _, y_test = train_test_split(
+        texts, labels, test_size=0.3, random_state=42, stratify=labels
+    )
+    keep = [i for i, y in enumerate(y_test) if y in mapping]
+    return AgencyCheckSet(
+        texts=[x_test[i] for i in keep],
+        allowed=[mapping[y_test[i]] for i in keep],
+        categories=[y_test[i] for i in keep],
+        dropped=len(y_test) - len(keep),
+    )
+
+
+def reliability(confidence: np.ndarray, correct: np.ndarray, n_bins: int = N_BINS) -> dict:
+    """Equal-width confidence bins: mean confidence, accuracy and count per bin, and
+    ECE = sum over bins of (bin share x |accuracy - confidence|)."""
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    index = np.clip(np.digitize(confidence, edges[1:-1]), 0, n_bins - 1)
+    bins, ece = [], 0.0
+    for b in range(n_bins):
+        mask = index == b
+        if not mask.any():
+            continue
+        conf, acc = float(confidence[mask].mean()), float(correct[mask].mean())
+        ece += mask.mean() * abs(acc - conf)
+        bins.append({"low": float(edges[b]), "high": float(edges[b + 1]), "n": int(mask.sum())})
+        bins[-1].update(confidence=round(conf, 4), accuracy=round(acc, 4))
+    return {"ece": round(float(ece), 4), "bins": bins}
+
+
+def agency_check(model: ComplaintModel, data: AgencyCheckSet) -> dict:
+    predictions = model.predict(data.texts)
+    correct = np.array([p.agency in ok for p, ok in zip(predictions, data.allowed)])
+    confidence = np.array([p.confidence for p in predictions])
+    auto = np.array([p.confident for p in predictions])
+    per_category = {}
+    for category in sorted(set(data.categories)):
+        mask = np.array([c == category for c in data.categories])
+        per_category[category] = {
+            "n": int(mask.sum()),
+            "agency_set_accuracy": round(float(correct[mask].mean()), 4),
+        }
+    return {
+        "model_version": model.version,
+        "n": len(predictions),
+        "dropped_rows": data.dropped,
+        "agency_set_accuracy": round(float(correct.mean()), 4),
+        "triage_share": round(float(1 - auto.mean()), 4),
+        "auto_routed_precision": round(float(correct[auto].mean()), 4) if auto.any() else None,
+        "auto_routed": int(auto.sum()),
+        "threshold": model.threshold,
+        **reliability(confidence, correct),
+        "per_category": per_category,
+    }
+
+
+def plot_reliability(result: dict, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    bins = result["bins"]
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
+    ax.plot(
+        [b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker="o", label="model"
+    )
+    for b in bins:
+        ax.annotate(str(b["n"]), (b["confidence"], b["accuracy"]), fontsize=7)
+    ax.axvline(result["threshold"], color="red", linewidth=0.8, label="triage threshold")
+    ax.set_xlabel("confidence (agency)")
+    ax.set_ylabel("share routed to an allowed agency")
+    ax.set_title(f"LaporGub agency check, model {result['model_version']}, ECE {result['ece']}")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
