@@ -13,9 +13,14 @@ from classifier.model import ComplaintModel, Prediction, build_pipeline
 from routing_rules.regions import place_name_words
 from routing_rules.taxonomy import taxonomy
 
-# Auto-route only where the model has been this precise on validation data
-# (a national hub prefers a human look to a wrong unit).
-TARGET_PRECISION = 0.98
+# Auto-route only where the model has been this precise on validation data in
+# every register (a national hub prefers a human look to a wrong unit). Measured
+# on real complaints it never saw (README, "Confidence on real text"): 0.98 on
+# the whole validation split put the threshold at 0.49 and auto-routed real
+# complaints were 89 % right; 0.99 in each register puts it near 0.70 and they
+# are 96-97 % right. In-domain precision overstates precision under shift, and
+# the register that is hardest for the model is the one that sets the bar.
+TARGET_PRECISION = 0.99
 
 
 def fit_pipeline(texts: list[str], labels: list[str], **params: object):  # noqa: ANN201
@@ -23,13 +28,20 @@ def fit_pipeline(texts: list[str], labels: list[str], **params: object):  # noqa
     return pipeline.fit(texts, labels)
 
 
-def tune_threshold(predictions: list[Prediction], agencies: list[str]) -> float:
-    """Lowest confidence at which auto-routed complaints keep TARGET_PRECISION."""
-    pairs = sorted(((p.confidence, p.agency == a) for p, a in zip(predictions, agencies)))
-    for i, (conf, _) in enumerate(pairs):
-        rest = [ok for _, ok in pairs[i:]]
-        if sum(rest) / len(rest) >= TARGET_PRECISION:
-            return round(conf, 4)
+def tune_threshold(
+    predictions: list[Prediction], agencies: list[str], registers: list[str] | None = None
+) -> float:
+    """Lowest confidence at which the auto-routed complaints of *every* register
+    (formal, SMS, telegraphic, stemmed, ...; records without one form one group)
+    keep TARGET_PRECISION."""
+    confidence = np.array([p.confidence for p in predictions])
+    right = np.array([p.agency == a for p, a in zip(predictions, agencies)])
+    groups = np.array(registers if registers is not None else [""] * len(predictions))
+    masks = [groups == g for g in np.unique(groups)]
+    for threshold in np.unique(confidence):
+        above = confidence >= threshold
+        if all(right[above & m].mean() >= TARGET_PRECISION for m in masks if (above & m).any()):
+            return round(float(threshold), 4)
     return 1.0
 
 
@@ -40,7 +52,9 @@ def train_model(records: list[dict], version: str | None = None) -> ComplaintMod
     pipeline = fit_pipeline([r["text"] for r in train], [labels_of(r)[1] for r in train])
     model = ComplaintModel(pipeline, version or time.strftime("local-%Y%m%d%H%M%S"))
     predictions = model.predict([r["text"] for r in valid])
-    model.threshold = tune_threshold(predictions, [labels_of(r)[0] for r in valid])
+    model.threshold = tune_threshold(
+        predictions, [labels_of(r)[0] for r in valid], [r.get("register") or "" for r in valid]
+    )
     model.metrics = evaluate(model, valid)
     model.metrics["fit_seconds"] = round(time.perf_counter() - started, 2)
     model.trained_on = {"n_train": len(train), "n_validation": len(valid)}
