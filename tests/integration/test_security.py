@@ -229,3 +229,22 @@ def test_security_headers_on_console_pages(stack_settings):
         assert r.headers["x-frame-options"] == "DENY"
         assert r.headers["x-content-type-options"] == "nosniff"
         assert "default-src 'self'" in r.headers["content-security-policy"]
+
+
+def test_console_filters_and_override_form_offer_the_whole_contract(
+    stack_settings, users, foreign_case
+):
+    """Taxonomy v2: the agency filter and the override form come from the contract
+    (39 agencies, 62 topics), so an admin can send a case to Imigrasi or OJK."""
+    from routing_rules.taxonomy import taxonomy
+
+    tax = taxonomy()
+    with make_client(stack_settings) as client:
+        assert login(client, "sec-admin", "sandi-admin-123").status_code == 303
+        listing = client.get("/admin/cases").text
+        detail = client.get(f"/admin/cases/{foreign_case}").text
+    offered = set(re.findall(r'<option value="([a-z0-9_]+)"', listing))
+    assert set(tax.agencies) <= offered, sorted(set(tax.agencies) - offered)
+    in_form = set(re.findall(r'<option value="([a-z0-9_]+)"', detail))
+    assert set(tax.agencies) | set(tax.topics) <= in_form
+    assert len(tax.agencies) == 39 and len(tax.topics) == 62

@@ -113,7 +113,8 @@ def case_list(
         filters={"status": status, "tier": tier, "agency": agency, "q": q},
         now=datetime.now(UTC),
         is_overdue=is_overdue,
-        agencies=sorted(svc.router.taxonomy.agencies),
+        agencies=svc.router.taxonomy.agencies,
+        tiers=svc.router.taxonomy.tiers,
     )
 
 
@@ -157,6 +158,7 @@ def case_detail(
         next_statuses=sorted(ALLOWED[case["status"]]),
         agencies=tax.agencies,
         topics=tax.topics,
+        tiers=tax.tiers,
         overdue=is_overdue(case),
     )
 
