@@ -31,24 +31,36 @@ def _cell_text(value: str) -> str:
     return value
 
 
+def labelled_rows(
+    path: Path, text_col: str, label_col: str, sep: str = ",", id_col: str | None = None
+) -> list[tuple[str, str, str]]:
+    """(id, text, stripped label) per usable row, in file order. Rows without a label
+    are skipped, and so is a label seen only once (it cannot be stratified; in
+    LaporGub that is the one ``saberpungli`` row the benchmark protocol drops).
+    Without ``id_col`` the id is the row's position in the file."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh, delimiter=sep)
+        wanted = {text_col, label_col} | ({id_col} if id_col else set())
+        missing = wanted - set(reader.fieldnames or [])
+        if missing:
+            raise ValueError(f"{path}: no column(s) {sorted(missing)}; has {reader.fieldnames}")
+        rows = [
+            (r[id_col] if id_col else str(i), _cell_text(r[text_col]), (r[label_col] or "").strip())
+            for i, r in enumerate(reader)
+        ]
+    rows = [row for row in rows if row[2]]
+    counts: dict[str, int] = {}
+    for _, _, y in rows:
+        counts[y] = counts.get(y, 0) + 1
+    return [row for row in rows if counts[row[2]] > 1]
+
+
 def load_labelled(
     path: Path, text_col: str, label_col: str, sep: str = ","
 ) -> tuple[list[str], list[str]]:
-    """Texts and stripped labels. Rows without a label are skipped, and so is a label
-    seen only once (it cannot be stratified; in LaporGub that is the one
-    ``saberpungli`` row the benchmark protocol drops)."""
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh, delimiter=sep)
-        missing = {text_col, label_col} - set(reader.fieldnames or [])
-        if missing:
-            raise ValueError(f"{path}: no column(s) {sorted(missing)}; has {reader.fieldnames}")
-        rows = [(_cell_text(r[text_col]), (r[label_col] or "").strip()) for r in reader]
-    rows = [(t, y) for t, y in rows if y]
-    counts: dict[str, int] = {}
-    for _, y in rows:
-        counts[y] = counts.get(y, 0) + 1
-    rows = [(t, y) for t, y in rows if counts[y] > 1]
-    return [t for t, _ in rows], [y for _, y in rows]
+    """Texts and labels of :func:`labelled_rows`."""
+    rows = labelled_rows(path, text_col, label_col, sep)
+    return [t for _, t, _ in rows], [y for _, _, y in rows]
 
 
 def run_experiment(

@@ -15,18 +15,21 @@ expected calibration error (ECE) with its reliability diagram.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import yaml
+from scipy.stats import binomtest
 from sklearn.model_selection import train_test_split
 
-from classifier.experiment import load_labelled
+from classifier.experiment import labelled_rows
 from classifier.model import ComplaintModel
 from routing_rules.taxonomy import taxonomy
 
 MAPPING_PATH = Path(__file__).parent / "data" / "laporgub_agencies.yaml"
+ADJUDICATED_PATH = Path(__file__).parent / "data" / "laporgub_adjudicated.jsonl"
 N_BINS = 10
 
 
@@ -39,8 +42,26 @@ def load_category_agencies(path: Path = MAPPING_PATH) -> dict[str, frozenset[str
     return mapping
 
 
+def load_adjudicated(path: Path = ADJUDICATED_PATH) -> dict[str, frozenset[str]]:
+    """Test-split ids with the exact set of agencies that may answer each complaint,
+    labelled from the text by reviewers who never saw the model's decision (README,
+    "Real-data agency check"). The file holds ids, agencies and a short note, never
+    LaporGub's text (no licence). An empty set: no agency of the taxonomy can answer
+    it, so only triage is right."""
+    labels = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            labels[row["id"]] = frozenset(row["agencies"])
+    unknown = sorted({a for s in labels.values() for a in s} - taxonomy().agencies.keys())
+    if unknown:
+        raise ValueError(f"{path}: agencies outside the taxonomy {unknown}")
+    return labels
+
+
 @dataclass
 class AgencyCheckSet:
+    ids: list[str]
     texts: list[str]
     allowed: list[frozenset[str]]
     categories: list[str]
@@ -49,12 +70,13 @@ class AgencyCheckSet:
 
 def laporgub_test_split(path: Path, mapping: dict[str, frozenset[str]]) -> AgencyCheckSet:
     """The protocol's 30 % split, restricted to categories with an agency family."""
-    texts, labels = load_labelled(path, "complaints", "category", sep=";")
-    _, x_test, _, y_test = train_test_split(
-        texts, labels, test_size=0.3, random_state=42, stratify=labels
-    )
+    rows = labelled_rows(path, "complaints", "category", sep=";", id_col="id")
+    labels = [y for _, _, y in rows]
+    _, test = train_test_split(rows, test_size=0.3, random_state=42, stratify=labels)
+    ids, x_test, y_test = (list(column) for column in zip(*test))
     keep = [i for i, y in enumerate(y_test) if y in mapping]
     return AgencyCheckSet(
+        ids=[ids[i] for i in keep],
         texts=[x_test[i] for i in keep],
         allowed=[mapping[y_test[i]] for i in keep],
         categories=[y_test[i] for i in keep],
@@ -79,7 +101,35 @@ def reliability(confidence: np.ndarray, correct: np.ndarray, n_bins: int = N_BIN
     return {"ece": round(float(ece), 4), "bins": bins}
 
 
-def agency_check(model: ComplaintModel, data: AgencyCheckSet) -> dict:
+def wilson(successes: int, n: int) -> list[float]:
+    """95 % Wilson score interval of a proportion (sound at small n and near 1)."""
+    ci = binomtest(successes, n).proportion_ci(confidence_level=0.95, method="wilson")
+    return [round(ci.low, 4), round(ci.high, 4)]
+
+
+def adjudicated_figures(predictions: list, ids: list[str], labels: dict[str, frozenset]) -> dict:
+    """Exact figures on the blind-adjudicated rows: an agency is right only if it is
+    in the row's set, so an auto-routed complaint no agency can answer is an error."""
+    scored = [(p, labels[i]) for p, i in zip(predictions, ids) if i in labels]
+    correct = np.array([p.agency in ok for p, ok in scored], dtype=bool)
+    auto = np.array([p.confident for p, _ in scored], dtype=bool)
+    hits = int(correct[auto].sum())
+    return {
+        "n": len(scored),
+        "agency_accuracy": round(float(correct.mean()), 4) if scored else None,
+        "auto_routed": int(auto.sum()),
+        "triage_share": round(float(1 - auto.mean()), 4) if scored else None,
+        "auto_routed_precision": round(hits / auto.sum(), 4) if auto.any() else None,
+        "auto_routed_precision_ci95": wilson(hits, int(auto.sum())) if auto.any() else None,
+    }
+
+
+def agency_check(
+    model: ComplaintModel, data: AgencyCheckSet, adjudicated: dict[str, frozenset] | None = None
+) -> dict:
+    """Agency-set figures by category family over the whole split and, where rows
+    were adjudicated, exact figures on them (the family check is a lower bound:
+    a family leaves out agencies that rightly answer some of its complaints)."""
     predictions = model.predict(data.texts)
     correct = np.array([p.agency in ok for p, ok in zip(predictions, data.allowed)])
     confidence = np.array([p.confidence for p in predictions])
@@ -102,6 +152,7 @@ def agency_check(model: ComplaintModel, data: AgencyCheckSet) -> dict:
         "threshold": model.threshold,
         **reliability(confidence, correct),
         "per_category": per_category,
+        "adjudicated": adjudicated_figures(predictions, data.ids, adjudicated or {}),
     }
 
 

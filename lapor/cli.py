@@ -314,7 +314,7 @@ def _laporgub_check(model, path: Path, plot: Path | None) -> dict:  # noqa: ANN0
     if not path.exists():
         raise fail(f"{path} does not exist (LaporGub is in shared/data; see its README)")
     data = realcheck.laporgub_test_split(path, realcheck.load_category_agencies())
-    result = realcheck.agency_check(model, data)
+    result = realcheck.agency_check(model, data, realcheck.load_adjudicated())
     if plot:
         result["plot"] = str(realcheck.plot_reliability(result, plot))
     return result
