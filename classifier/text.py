@@ -57,6 +57,7 @@ def collapse_elongations(text: str) -> str:
     return LETTERS.sub(_collapse, text) if ELONGATION.search(text) else text
 
 
+@lru_cache(maxsize=1 << 17)  # the worker's hot path; a complaint has ~30 words
 def _trim_double_end(word: str) -> str:
     """'tolongg' -> 'tolong', but 'saat' and 'maaf' stay: only when it yields a root word."""
     if len(word) > 3 and word[-1] == word[-2] and word not in root_words():
