@@ -31,6 +31,7 @@ from lapor.privacy import Sealer, mask_identifiers
 
 CASE_SCHEMA_VERSION = 1
 DUPLICATE_KEY = 11000
+ID_CONFLICT = "id_conflict"  # the dead letter's reason when a used id comes with new content
 # write errors that say "try again" (a stepping-down primary, a shutdown, a
 # conflict), not "this document cannot be stored": the batch is retried
 RETRYABLE_WRITE_CODES = frozenset(
@@ -86,6 +87,7 @@ def case_from_routed(event: dict) -> dict:
         "overridden": False,
         "auto_routed": status == TERDISPOSISI,
         "access_token_hash": complaint.get("access_token_hash"),
+        "content_sha256": complaint.get("content_sha256"),
         "history": [
             {
                 "status": status,
@@ -139,6 +141,7 @@ class CaseStore:
             positions.append(i)
         if not docs:
             return result
+        duplicates: list[int] = []  # positions in docs of ids already stored
         try:
             result.new = len(self.cases.insert_many(docs, ordered=False).inserted_ids)
         except BulkWriteError as exc:
@@ -148,23 +151,45 @@ class CaseStore:
             for error in details.get("writeErrors", []):
                 code = error.get("code")
                 if code == DUPLICATE_KEY:
+                    duplicates.append(error["index"])
                     continue
                 if code in RETRYABLE_WRITE_CODES:
                     raise
                 result.rejected[positions[error["index"]]] = _refused(error.get("errmsg"), code)
             result.new = details.get("nInserted", 0)
         except InvalidDocument:  # a document the driver cannot encode: find which, one by one
-            result.new = self._insert_each(docs, positions, result.rejected)
+            result.new = self._insert_each(docs, positions, result.rejected, duplicates)
+        self._reject_conflicts(
+            [docs[d] for d in duplicates], [positions[d] for d in duplicates], result.rejected
+        )
         return result
 
-    def _insert_each(self, docs: list[dict], positions: list[int], rejected: dict) -> int:
-        new = 0
+    def _reject_conflicts(self, docs: list[dict], positions: list[int], rejected: dict) -> None:
+        """A duplicate id is a replay when the stored case has the same content
+        fingerprint (nothing to do) and an id conflict when it has another: that
+        event is dead-lettered, never merged and never silently dropped (issue 15).
+        A case stored before fingerprints existed cannot tell, and counts as a replay."""
+        if not docs:
+            return
+        stored = self.content_of([d["_id"] for d in docs])
         for doc, i in zip(docs, positions):
+            before, now = stored.get(doc["_id"]), doc.get("content_sha256")
+            if before and now and before != now:
+                rejected[i] = (
+                    f"{ID_CONFLICT}: id {doc['_id']} is already a case with other content "
+                    "(same id, same content is a replay; give the new complaint a new id)"
+                )
+
+    def _insert_each(
+        self, docs: list[dict], positions: list[int], rejected: dict, duplicates: list[int]
+    ) -> int:
+        new = 0
+        for n, (doc, i) in enumerate(zip(docs, positions)):
             try:
                 self.cases.insert_one(doc)
                 new += 1
             except DuplicateKeyError:
-                continue
+                duplicates.append(n)
             except InvalidDocument as exc:
                 rejected[i] = _refused(str(exc), None)
             except WriteError as exc:
@@ -172,6 +197,12 @@ class CaseStore:
                     raise
                 rejected[i] = _refused(str(exc), exc.code)
         return new
+
+    def content_of(self, ids: Sequence[str]) -> dict[str, str | None]:
+        """Stored content fingerprints of these ids (absent ids are left out): what
+        intake compares a reused id with before publishing it."""
+        found = self.cases.find({"_id": {"$in": list(ids)}}, {"content_sha256": 1})
+        return {case["_id"]: case.get("content_sha256") for case in found}
 
     def reseal_identities(self, sealer: Sealer, batch: int = 500) -> dict[str, int]:
         """Re-seal every stored reporter identity with the sealer's current key.

@@ -436,19 +436,45 @@ def _print_table(title: str, columns: list[str], rows: Iterable[Iterable[object]
 # --- pipeline ----------------------------------------------------------------
 
 
+def _stored_content(settings: Settings, ids: list[str]) -> dict[str, str | None]:
+    """The stored fingerprints of ids a file reuses. Intake does not need the store:
+    when it is unreachable, conflicts are still found (and dead-lettered) by the
+    worker, only not reported here."""
+    from pymongo.errors import PyMongoError
+
+    if not ids:
+        return {}
+    try:
+        return _cases(settings).content_of(ids)
+    except PyMongoError as exc:
+        err.print(
+            f"[yellow]case store unreachable ({type(exc).__name__}):[/yellow] id"
+            " conflicts go to the dead-letter topic without being reported here"
+        )
+        return {}
+
+
 def submit_records(settings: Settings, records: list[dict], progress: bool = True) -> list[str]:
+    """Publish records; returns the tracking ids of the accepted ones. A record
+    whose own id is already a case with other content is published (the sink
+    dead-letters it as ``id_conflict``) and reported here as a conflict."""
     from lapor.privacy import Sealer
-    from streams.intake import Intake, IntakeError, make_producer
+    from streams.intake import IdConflict, Intake, IntakeError, make_producer
 
     endpoints = _endpoints(settings)
     sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
     intake = Intake(make_producer(endpoints.kafka_bootstrap), settings.topic_submitted, sealer)
-    ids, rejected = [], []
+    own_ids = [str(r["id"]) for r in records if isinstance(r, dict) and r.get("id")]
+    stored = _stored_content(settings, own_ids)
+    ids, rejected, conflicts = [], [], 0
     with Progress(console=err, disable=not progress, transient=True) as bar:
         task = bar.add_task("submitting", total=len(records))
         for number, record in enumerate(records, 1):
             try:
-                ids.append(intake.submit(record).tracking_id)
+                ids.append(intake.submit(record, stored=stored.get).tracking_id)
+            except IdConflict as exc:
+                conflicts += 1
+                rejected.append((number, f"{exc}; dead-lettered, not stored"))
             except IntakeError as exc:
                 rejected.append((number, str(exc)))
             bar.advance(task)
@@ -457,7 +483,10 @@ def submit_records(settings: Settings, records: list[dict], progress: bool = Tru
     for number, message in rejected[:20]:
         err.print(f"[yellow]line {number} rejected:[/yellow] {message}")
     if rejected:
-        err.print(f"{len(rejected)} of {len(records)} lines rejected (nothing else was lost)")
+        err.print(
+            f"{len(rejected)} of {len(records)} lines rejected, {conflicts} of them id"
+            " conflicts (nothing else was lost)"
+        )
     return ids
 
 

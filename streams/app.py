@@ -77,6 +77,7 @@ def routed_event(complaint: ComplaintSubmitted, prediction: dict, decision: dict
         update={
             "text": mask_identifiers(complaint.text),
             "region_hint": mask_identifiers(hint) if hint else hint,
+            "content_sha256": complaint.fingerprint(),  # of the original, for the sink
         }
     )
     return pydantic_core.to_json(

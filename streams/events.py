@@ -8,6 +8,8 @@ Reporter identity never travels in clear: intake seals it (``reporter_sealed``).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from datetime import UTC, datetime
 from typing import Literal
@@ -29,6 +31,15 @@ def new_tracking_id(now: datetime | None = None) -> str:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def content_fingerprint(text: str, channel: str, region_hint: str | None, privacy: str) -> str:
+    """What makes two submissions under one id the same complaint (a replay, a
+    no-op) or not (an id conflict, dead-lettered): text, channel, region hint and
+    privacy as submitted. The reporter's identity is left out: it travels sealed,
+    and a plain hash of a phone number or NIK is reversed by trying them all."""
+    canonical = json.dumps([text, channel, region_hint, privacy], ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class Event(BaseModel):
@@ -53,6 +64,16 @@ class ComplaintSubmitted(Event):
     reporter_sealed: str | None = None
     # sha256 of the secret token a confidential (rahasia) reporter follows the case with
     access_token_hash: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+    # content_fingerprint() of the complaint as submitted: set by intake, kept by
+    # the routed event (whose text is masked), compared by the sink on a reused id
+    content_sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+
+    def fingerprint(self) -> str:
+        """The fingerprint intake gave this complaint, or else its own (an event
+        published by another producer), computed before any masking."""
+        return self.content_sha256 or content_fingerprint(
+            self.text, self.channel, self.region_hint, self.privacy
+        )
 
     @field_validator("text")
     @classmethod

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,14 @@ REPORTER_FIELDS = ("name", "phone", "email", "nik")
 
 class IntakeError(ValueError):
     """A complaint that cannot be accepted; the message says what to fix."""
+
+
+class IdConflict(IntakeError):
+    """The complaint's own id is already a case with other content (issue 15)."""
+
+
+# id -> the stored case's content fingerprint, None when no case has that id yet
+StoredContent = Callable[[str], str | None]
 
 
 @dataclass(frozen=True)
@@ -78,7 +86,7 @@ def build_submission(
     """Validate one incoming complaint and seal its reporter's identity."""
     reporter = _reporter(record)
     try:
-        return ComplaintSubmitted(
+        event = ComplaintSubmitted(
             complaint_id=str(record.get("id") or new_tracking_id()),
             channel=record.get("channel") or default_channel,
             text=record.get("text") if isinstance(record.get("text"), str) else "",
@@ -89,6 +97,7 @@ def build_submission(
         )
     except ValidationError as exc:
         raise IntakeError(readable(exc)) from None
+    return event.model_copy(update={"content_sha256": event.fingerprint()})
 
 
 class Intake:
@@ -96,17 +105,33 @@ class Intake:
         self.producer, self.topic, self.sealer = producer, topic, sealer
 
     def submit(
-        self, record: Mapping[str, Any], default_channel: str = "bulk", wait: float = 0
+        self,
+        record: Mapping[str, Any],
+        default_channel: str = "bulk",
+        wait: float = 0,
+        stored: StoredContent | None = None,
     ) -> Receipt:
         """Publish one complaint; with ``wait`` > 0, block until the broker has it
-        (acks=all), so the citizen's receipt means the complaint is safe."""
+        (acks=all), so the citizen's receipt means the complaint is safe.
+
+        A record that brings its own id may reuse one: the same content again is a
+        replay (the sink stores nothing twice), other content is an id conflict.
+        With ``stored`` (the case store's view) a conflict with a stored case is
+        also raised here (``IdConflict``), after publishing: the sink dead-letters
+        it with reason ``id_conflict``, so it is recorded, never lost. A conflict
+        with a complaint still in flight is found by the sink alone."""
         token = secrets.token_urlsafe(16) if record.get("privacy") == "rahasia" else None
         event = build_submission(record, self.sealer, default_channel, token)
+        before = stored(event.complaint_id) if stored and record.get("id") else None
         future = self.producer.send(
             self.topic, key=event.complaint_id.encode(), value=event.model_dump_json().encode()
         )
         if wait:
             future.get(timeout=wait)
+        if before and before != event.content_sha256:
+            raise IdConflict(
+                f"id {event.complaint_id} is already a case with other content (id_conflict)"
+            )
         return Receipt(event.complaint_id, token)
 
     def flush(self, timeout: float = 30) -> None:

@@ -7,13 +7,15 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from kafka.errors import KafkaError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pymongo.errors import PyMongoError
 
-from streams.intake import IntakeError, token_hash
+from streams.intake import IdConflict, IntakeError, token_hash
 from web.deps import Services, intake_rate_limit, services
 
 router = APIRouter(prefix="/api/v1", tags=["public"])
 PUBLISH_TIMEOUT = 10.0
+TRACKING_PREFIX = "LPR-"  # streams.events.new_tracking_id: the hub's own ids
 
 
 class Reporter(BaseModel):
@@ -26,11 +28,31 @@ class Reporter(BaseModel):
 
 class ComplaintIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    id: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9._:-]{8,64}$",
+        description="Optional id chosen by the sending system (an idempotency key): "
+        "sending the same complaint again with it answers with the same tracking id; "
+        "the same id with other content is refused (409). Not for rahasia complaints.",
+    )
     text: str = Field(min_length=1, max_length=20_000, description="Isi aduan")
     channel: Literal["web", "mobile", "whatsapp", "twitter", "social"] = "web"
     region_hint: str | None = Field(None, max_length=200)
     privacy: Literal["public", "anonim", "rahasia"] = "public"
     reporter: Reporter | None = None
+
+    @model_validator(mode="after")
+    def _own_id_rules(self) -> ComplaintIn:
+        if self.id and self.id.upper().startswith(TRACKING_PREFIX):
+            raise ValueError(
+                f"id tidak boleh diawali {TRACKING_PREFIX}: awalan itu milik nomor lacak"
+            )
+        if self.id and self.privacy == "rahasia":
+            raise ValueError(
+                "aduan rahasia tidak dapat memakai id sendiri: token rahasianya hanya "
+                "diberikan sekali, sehingga pengiriman ulang tidak dapat mengembalikannya"
+            )
+        return self
 
 
 class Accepted(BaseModel):
@@ -47,9 +69,30 @@ class SmsIn(BaseModel):
     message: str = Field(min_length=1, max_length=1_000)
 
 
+def _stored_content(svc: Services):  # noqa: ANN202
+    """The stored fingerprint of a reused id. Intake does not need the store: when
+    it is down, a conflict is still dead-lettered by the worker, only not a 409."""
+
+    def stored(complaint_id: str) -> str | None:
+        try:
+            return svc.store.content_of([complaint_id]).get(complaint_id)
+        except PyMongoError:
+            return None
+
+    return stored
+
+
 def _publish(svc: Services, record: dict, channel: str):  # noqa: ANN202
     try:
-        return svc.intake.submit(record, default_channel=channel, wait=PUBLISH_TIMEOUT)
+        return svc.intake.submit(
+            record, default_channel=channel, wait=PUBLISH_TIMEOUT, stored=_stored_content(svc)
+        )
+    except IdConflict:
+        raise HTTPException(
+            409,
+            "Id ini sudah dipakai untuk aduan dengan isi lain; aduan ini tidak disimpan. "
+            "Kirim ulang tanpa id atau dengan id baru.",
+        ) from None
     except IntakeError as exc:
         raise HTTPException(422, str(exc)) from None
     except KafkaError:
