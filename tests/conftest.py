@@ -90,10 +90,8 @@ def web_client(stack_settings, worker):
         yield client
 
 
-def dead_letters(bootstrap: str, topic: str) -> list[dict]:
-    """Every dead letter on ``topic`` so far (large fetch sizes: letters carry payloads)."""
-    import json
-
+def topic_messages(bootstrap: str, topic: str) -> list:
+    """Every message on ``topic`` so far (large fetch sizes: letters carry payloads)."""
     from kafka import KafkaConsumer
 
     consumer = KafkaConsumer(
@@ -105,6 +103,13 @@ def dead_letters(bootstrap: str, topic: str) -> list[dict]:
         max_partition_fetch_bytes=4_000_000,
         fetch_max_bytes=8_000_000,
     )
-    letters = [json.loads(m.value) for m in consumer]
+    messages = list(consumer)
     consumer.close()
-    return letters
+    return messages
+
+
+def dead_letters(bootstrap: str, topic: str) -> list[dict]:
+    """Every dead letter on ``topic`` so far."""
+    import json
+
+    return [json.loads(m.value) for m in topic_messages(bootstrap, topic)]

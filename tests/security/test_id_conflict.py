@@ -13,14 +13,14 @@ import sys
 import time
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaProducer
 
 from casestore.store import ID_CONFLICT, CaseStore, connect
 from lapor import stack
 from lapor.cli import submit_records, wait_for_cases
 from streams.events import content_fingerprint
 from streams.validate import validate_routed
-from tests.conftest import dead_letters
+from tests.conftest import dead_letters, topic_messages
 from tests.security.test_routed_events import encode, routed
 
 pytestmark = pytest.mark.integration
@@ -135,19 +135,6 @@ def test_the_api_refuses_ids_it_cannot_honour(web_client, body):
     assert web_client.post("/api/v1/complaints", json=body).status_code == 422
 
 
-def _intake_messages(bootstrap: str, topic: str, prefix: str) -> list:
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        consumer_timeout_ms=5000,
-        group_id=None,
-    )
-    found = [m for m in consumer if m.key and m.key.decode().startswith(prefix)]
-    consumer.close()
-    return found
-
-
 def _account(message, cases: dict, letters: list[dict], topic_submitted: str) -> list[str]:
     """What became of one intake message: 'case' and/or 'dead letter' entries."""
     key = message.key.decode()
@@ -195,7 +182,11 @@ def test_every_message_on_the_intake_topic_is_exactly_one_case_or_one_dead_lette
     producer.flush()
     producer.close()
 
-    messages = _intake_messages(bootstrap, stack_settings.topic_submitted, prefix)
+    messages = [
+        m
+        for m in topic_messages(bootstrap, stack_settings.topic_submitted)
+        if m.key and m.key.decode().startswith(prefix)
+    ]
     assert len(messages) == len(records) + 3
     deadline = time.monotonic() + 120
     while True:
