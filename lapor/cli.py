@@ -595,7 +595,10 @@ def demo(
     up()
     ensure_model(settings)
     log_path = settings.state_dir / "worker.log"
-    proc = start_worker(settings, log_path)
+    # a dynamic group member: on stopping it leaves the group, so the `lapor worker`
+    # the demo suggests next gets every partition at once (a static member stays in
+    # the group until the broker evicts it, which the embedded broker never does)
+    proc = start_worker(settings, log_path, instance=None)
     try:
         records = _read_input(sample)
         started = time.monotonic()

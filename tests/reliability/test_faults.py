@@ -9,6 +9,7 @@ import hashlib
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -238,3 +239,23 @@ def test_routing_and_storing_in_separate_workers(private_stack, seed_records, mo
     assert wait_for_cases(settings, ids, timeout=180) == len(ids)
     assert _store(settings).count() == len(ids)
     assert all(p.poll() is None for p in procs)
+
+
+def test_a_worker_started_by_hand_after_the_demo_routes_at_once(private_stack, tmp_path):
+    """First run as the README has it (issue 15): `make demo`, then `lapor worker` as
+    the demo suggests. The demo's worker used a static group membership that the
+    broker keeps after it stops, so the next worker never received a partition."""
+    settings, _, procs = private_stack
+    sample = tmp_path / "sample.jsonl"
+    sample.write_text('{"id": "DEMO-1", "text": "jalan rusak parah di Kabupaten Sleman"}\n')
+    demo = subprocess.run(
+        [sys.executable, "-m", "lapor.cli", "demo", "--sample", str(sample), "--timeout", "120"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert demo.returncode == 0, demo.stderr[-2000:]
+    assert "lapor worker" in demo.stdout  # the next step it suggests
+    procs.append(start_worker(settings, settings.state_dir / "by-hand.log", instance=None))
+    ids = submit_records(settings, [{"id": "AFTER-DEMO-1", "text": "lampu jalan mati"}], False)
+    assert wait_for_cases(settings, ids, timeout=60) == 1
