@@ -254,28 +254,42 @@ def down(settings: Settings, timeout: float = 15) -> list[str]:
     record = read_record(settings)
     if not record:
         return []
-    stopped = []
-    for name, pid in record.get("pids", {}).items():
-        if not _alive(pid):
-            continue
-        os.killpg(pid, signal.SIGTERM) if _is_group_leader(pid) else os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while _alive(pid) and time.monotonic() < deadline:
-            _reap(pid)
-            time.sleep(0.1)
-        if _alive(pid):
-            os.kill(pid, signal.SIGKILL)
-            _reap(pid)
-        stopped.append(name)
+    stopped = [name for name, pid in record.get("pids", {}).items() if stop_process(pid, timeout)]
     settings.stack_file.unlink(missing_ok=True)
     return stopped
 
 
-def _is_group_leader(pid: int) -> bool:
+def stop_process(pid: int, timeout: float = 15) -> bool:
+    """Stop an embedded part and whatever it started. Parts are spawned in their own
+    session, and a launcher may leave the real server behind in it (even after the
+    launcher itself is gone), so the whole process group is signalled: killing the
+    launcher alone left brokers running after the tests. True if anything ran."""
     try:
-        return os.getpgid(pid) == pid
+        os.killpg(pid, signal.SIGTERM)  # the group exists while any member lives
+        group = True
+    except ProcessLookupError:
+        group = False
+        if not _alive(pid):
+            return False
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and (_group_alive(pid) if group else _alive(pid)):
+        _reap(pid)
+        time.sleep(0.1)
+    try:
+        os.killpg(pid, signal.SIGKILL) if group else os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    _reap(pid)
+    return True
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
     except ProcessLookupError:
         return False
+    return True
 
 
 def _reap(pid: int) -> None:

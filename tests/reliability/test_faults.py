@@ -44,10 +44,8 @@ def private_stack(tmp_path, trained_model, monkeypatch):
     trained_model.save(settings.model_path)
     procs: list[subprocess.Popen] = []
     yield settings, record, procs
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
+    for proc in procs:  # workers, and parts restarted by a test (stopped with their children)
+        stack.stop_process(proc.pid, timeout=10)
     stack.down(settings)
 
 
