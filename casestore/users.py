@@ -9,7 +9,7 @@ Roles (SP4N-LAPOR! practice):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -17,6 +17,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from pymongo import ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
+
+from casestore.sessions import end_sessions
 
 ROLES = ("national_admin", "regional_coordinator", "agency_liaison")
 ROLE_LABELS = {
@@ -40,6 +42,8 @@ class User:
     username: str
     role: str
     scope: str | None  # region code or unit id; None for national admins
+    # sessions carry the version they were made under; account changes bump it
+    session_version: int = field(default=0, compare=False)
 
     @property
     def is_national(self) -> bool:
@@ -60,29 +64,28 @@ class User:
 class UserStore:
     def __init__(self, db: Database) -> None:
         self.users = db["users"]
+        self.db = db
 
     def create(self, username: str, password: str, role: str, scope: str | None = None) -> User:
-        if role not in ROLES:
-            raise UserError(f"role must be one of {', '.join(ROLES)}")
-        if role != "national_admin" and not scope:
-            raise UserError(f"a {role} needs --scope (region code or unit id)")
-        if len(password) < 10:
-            raise UserError("the password must have at least 10 characters")
+        scope = _check_role(role, scope)
+        _check_password(password)
         try:
             self.users.insert_one(
                 {
                     "_id": username,
                     "password_hash": _hasher.hash(password),
                     "role": role,
-                    "scope": scope if role != "national_admin" else None,
+                    "scope": scope,
                     "failed_logins": 0,
                     "locked_until": None,
+                    "disabled": False,
+                    "session_version": 0,
                     "created_at": datetime.now(UTC),
                 }
             )
         except DuplicateKeyError:
             raise UserError(f"user {username!r} exists already") from None
-        return User(username, role, scope if role != "national_admin" else None)
+        return User(username, role, scope)
 
     def authenticate(self, username: str, password: str, now: datetime | None = None) -> User:
         """Raises UserError (same message for unknown user and wrong password).
@@ -114,8 +117,10 @@ class UserStore:
             if attempt >= MAX_FAILED_LOGINS:
                 self._lock(username, now)
             raise UserError(WRONG) from None
+        if doc.get("disabled"):  # the same answer as a wrong password, after the same work
+            raise UserError(WRONG)
         self.users.update_one({"_id": username}, {"$set": {"failed_logins": 0}})
-        return User(doc["_id"], doc["role"], doc.get("scope"))
+        return _user(doc)
 
     def _lock(self, username: str, now: datetime) -> None:
         """Lock once (a concurrent attempt may already have): the count restarts after it."""
@@ -126,4 +131,61 @@ class UserStore:
 
     def get(self, username: str) -> User | None:
         doc = self.users.find_one({"_id": username})
-        return User(doc["_id"], doc["role"], doc.get("scope")) if doc else None
+        return _user(doc) if doc else None
+
+    def for_session(self, username: str, version: int) -> User | None:
+        """The user of a live session, unless the account changed since it began."""
+        doc = self.users.find_one({"_id": username})
+        if doc is None or doc.get("disabled") or doc.get("session_version", 0) != version:
+            return None
+        return _user(doc)
+
+    # --- account changes: each one ends every session of the user -------------
+
+    def lock(self, username: str) -> None:
+        """Disable an account (a leaver, a suspected theft) until ``unlock``."""
+        self._change(username, {"disabled": True})
+
+    def unlock(self, username: str) -> None:
+        self._change(username, {"disabled": False})
+
+    def set_password(self, username: str, password: str) -> None:
+        _check_password(password)
+        self._change(username, {"password_hash": _hasher.hash(password)})
+
+    def set_role(self, username: str, role: str, scope: str | None = None) -> User:
+        scope = _check_role(role, scope)
+        self._change(username, {"role": role, "scope": scope})
+        return User(username, role, scope)
+
+    def end_sessions(self, username: str) -> int:
+        """Log a user out everywhere (logout does this for its own user)."""
+        return self._change(username, {})
+
+    def _change(self, username: str, fields: dict) -> int:
+        """Apply a change and end the user's sessions: the version first, so a
+        session made while this runs is refused too, then the documents."""
+        update: dict = {"$inc": {"session_version": 1}}
+        if fields:
+            update["$set"] = fields
+        if self.users.update_one({"_id": username}, update).matched_count == 0:
+            raise UserError(f"user {username!r} does not exist")
+        return end_sessions(self.db, username)
+
+
+def _check_role(role: str, scope: str | None) -> str | None:
+    """The scope to store for a role (None for a national admin)."""
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}")
+    if role != "national_admin" and not scope:
+        raise UserError(f"a {role} needs --scope (region code or unit id)")
+    return scope if role != "national_admin" else None
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 10:
+        raise UserError("the password must have at least 10 characters")
+
+
+def _user(doc: dict) -> User:
+    return User(doc["_id"], doc["role"], doc.get("scope"), doc.get("session_version", 0))

@@ -650,6 +650,53 @@ def create_user(
     out.print(f"created {user.username} ({user.role}{', ' + user.scope if user.scope else ''})")
 
 
+def _account_change(action: str, username: str, *args: str | None) -> None:
+    """Run one UserStore change (each ends every session of the user)."""
+    from casestore.users import UserError
+
+    try:
+        getattr(_users(get_settings()), action)(username, *args)
+    except UserError as exc:
+        raise fail(str(exc)) from None
+
+
+@admin_app.command("lock-user")
+def lock_user(username: str) -> None:
+    """Disable an account and end its sessions at once (until unlock-user)."""
+    _account_change("lock", username)
+    out.print(f"locked {username}; its sessions are ended")
+
+
+@admin_app.command("unlock-user")
+def unlock_user(username: str) -> None:
+    """Allow a locked account to log in again."""
+    _account_change("unlock", username)
+    out.print(f"unlocked {username}")
+
+
+@admin_app.command("set-role")
+def set_role(
+    username: str,
+    role: Annotated[
+        str, typer.Option(help="national_admin | regional_coordinator | agency_liaison")
+    ],
+    scope: Annotated[
+        str | None,
+        typer.Option(help="Region code (63 or 63.03) for a coordinator, unit id for a liaison."),
+    ] = None,
+) -> None:
+    """Change an account's role and scope; its sessions end (log in again)."""
+    _account_change("set_role", username, role, scope)
+    out.print(f"{username} is now {role}{', ' + scope if scope else ''}; its sessions are ended")
+
+
+@admin_app.command("end-sessions")
+def end_user_sessions(username: str) -> None:
+    """Log an account out everywhere (a lost laptop, a copied cookie)."""
+    _account_change("end_sessions", username)
+    out.print(f"every session of {username} is ended")
+
+
 def demo_login(settings: Settings) -> tuple[str, str]:
     """A national admin for the demo; its random password is kept in the state dir."""
     import secrets

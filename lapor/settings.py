@@ -67,7 +67,12 @@ class Settings(BaseSettings):
     session_secret: str | None = Field(
         None, description="Signs console session cookies; unset = key file in state dir."
     )
-    session_hours: float = Field(8, gt=0, description="A console session expires after this.")
+    session_hours: float = Field(
+        8, gt=0, description="A console session ends this long after login, even in use."
+    )
+    session_idle_minutes: float = Field(
+        30, gt=0, description="A console session unused for this long ends (server-side)."
+    )
     secure_cookies: bool = Field(False, description="Send cookies only over HTTPS (production).")
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Largest request body accepted.")
     intake_rate_per_minute: int = Field(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -14,6 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from casestore.sessions import SessionStore
 from casestore.store import CaseStore, connect
 from casestore.users import UserStore
 from lapor.privacy import Sealer
@@ -93,12 +95,29 @@ def session_secret(settings: Settings) -> str:
     return path.read_text().strip()
 
 
-def create_app(settings: Settings, kafka_bootstrap: str, mongodb_uri: str) -> FastAPI:
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings,
+    kafka_bootstrap: str,
+    mongodb_uri: str,
+    clock: Callable[[], datetime] = now_utc,
+) -> FastAPI:
+    """``clock`` is the server's time for sessions and login throttling (tests move it)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = connect(mongodb_uri, settings.mongodb_db)
         store = CaseStore(db)
         store.ensure_indexes()
+        sessions = SessionStore(
+            db,
+            idle=timedelta(minutes=settings.session_idle_minutes),
+            lifetime=timedelta(hours=settings.session_hours),
+        )
+        sessions.ensure_indexes()
         producer = make_producer(kafka_bootstrap)
         sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
         app.state.services = Services(
@@ -114,6 +133,8 @@ def create_app(settings: Settings, kafka_bootstrap: str, mongodb_uri: str) -> Fa
                 settings.intake_rate_per_minute,
                 database=f"{settings.mongodb_db}_limits",
             ),
+            sessions=sessions,
+            clock=clock,
         )
         yield
         producer.close(5)

@@ -4,7 +4,6 @@ manual entry and the dashboard. Server-rendered; every query is scoped by role."
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -49,15 +48,22 @@ def login(
             status_code=401,
         )
     request.session.clear()  # a fresh session on login: no fixation
-    request.session.update(
-        user=user.username, expires=time.time() + svc.settings.session_hours * 3600
-    )
+    request.session["sid"] = svc.sessions.create(user.username, user.session_version, svc.clock())
     csrf_token(request)
     return RedirectResponse("/admin/triage", status_code=303)
 
 
 @router.post("/logout", dependencies=[Depends(check_csrf)])
-def logout(request: Request) -> Response:
+def logout(request: Request, svc: Services = Depends(services)) -> Response:
+    """Ends every session of the user, not only this browser's: a copy of the
+    cookie (or a session left open elsewhere) must not outlive the logout."""
+    token = request.session.get("sid")
+    username = svc.sessions.owner(token) if isinstance(token, str) else None
+    if username is not None:
+        try:
+            svc.users.end_sessions(username)
+        except UserError:  # the account was deleted meanwhile: nothing left to end
+            pass
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
