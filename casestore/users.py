@@ -9,16 +9,17 @@ Roles (SP4N-LAPOR! practice):
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from pymongo import ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from casestore.sessions import end_sessions
+from casestore.throttle import LoginThrottle, ThrottlePolicy
 
 ROLES = ("national_admin", "regional_coordinator", "agency_liaison")
 ROLE_LABELS = {
@@ -26,15 +27,21 @@ ROLE_LABELS = {
     "regional_coordinator": "Koordinator wilayah",
     "agency_liaison": "Penghubung instansi",
 }
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
 _hasher = PasswordHasher()
 WRONG = "nama pengguna atau kata sandi salah"
-LOCKED = "akun dikunci sementara karena terlalu banyak percobaan gagal"
+THROTTLED = "Terlalu banyak percobaan masuk yang gagal; tunggu sebentar, lalu coba lagi."
 
 
 class UserError(ValueError):
     """Cannot create or authenticate a user; the message says why."""
+
+
+class Throttled(UserError):
+    """Too many failed logins from this address (for this name, or for any)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(THROTTLED)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -62,9 +69,19 @@ class User:
 
 
 class UserStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(
+        self,
+        db: Database,
+        throttle: ThrottlePolicy | None = None,
+        hasher: PasswordHasher | None = None,
+    ) -> None:
         self.users = db["users"]
         self.db = db
+        self.throttle = LoginThrottle(db, throttle)
+        self.hasher = hasher or _hasher
+        # verified in place of a password hash for unknown names: made now, with
+        # this hasher's own cost, so that no answer costs a hash more or less
+        self._dummy = self.hasher.hash(secrets.token_urlsafe(32))
 
     def create(self, username: str, password: str, role: str, scope: str | None = None) -> User:
         scope = _check_role(role, scope)
@@ -73,11 +90,9 @@ class UserStore:
             self.users.insert_one(
                 {
                     "_id": username,
-                    "password_hash": _hasher.hash(password),
+                    "password_hash": self.hasher.hash(password),
                     "role": role,
                     "scope": scope,
-                    "failed_logins": 0,
-                    "locked_until": None,
                     "disabled": False,
                     "session_version": 0,
                     "created_at": datetime.now(UTC),
@@ -87,47 +102,36 @@ class UserStore:
             raise UserError(f"user {username!r} exists already") from None
         return User(username, role, scope)
 
-    def authenticate(self, username: str, password: str, now: datetime | None = None) -> User:
-        """Raises UserError (same message for unknown user and wrong password).
+    def authenticate(
+        self,
+        username: str,
+        password: str,
+        address: str = "local",
+        now: datetime | None = None,
+    ) -> User:
+        """The user, or UserError: WRONG for an unknown name, a wrong password and
+        a locked account alike; Throttled (the same for any name) when this
+        address must wait (``casestore/throttle.py``).
 
-        Each attempt is counted atomically *before* the password is checked, so
-        parallel guesses cannot slip past the lockout: at most
-        ``MAX_FAILED_LOGINS`` passwords are ever checked between lockouts, however
-        many requests arrive at once (a read-then-write counter let every
-        concurrent request see the same count).
+        The attempt is counted before its password is checked, so parallel
+        guesses cannot overtake the throttle. Every answer that is not
+        Throttled costs exactly one hash verification (on a dummy hash for an
+        unknown name), so neither words nor timing tell which accounts exist.
         """
         now = now or datetime.now(UTC)
-        doc = self.users.find_one_and_update(
-            {"_id": username, "$or": [{"locked_until": None}, {"locked_until": {"$lte": now}}]},
-            {"$inc": {"failed_logins": 1}, "$set": {"locked_until": None}},
-            return_document=ReturnDocument.AFTER,
-        )
-        if doc is None:
-            if self.users.find_one({"_id": username}, {"_id": 1}) is not None:
-                raise UserError(LOCKED)
-            _hasher.hash(password)  # same cost either way: no user enumeration by timing
-            raise UserError(WRONG)
-        attempt = doc["failed_logins"]
-        if attempt > MAX_FAILED_LOGINS:
-            self._lock(username, now)
-            raise UserError(LOCKED)
+        wait = self.throttle.reserve(username, address, now)
+        if wait:
+            raise Throttled(wait)
+        doc = self.users.find_one({"_id": username})
         try:
-            _hasher.verify(doc["password_hash"], password)
+            self.hasher.verify(doc["password_hash"] if doc else self._dummy, password)
+            right = doc is not None
         except (VerificationError, InvalidHashError):
-            if attempt >= MAX_FAILED_LOGINS:
-                self._lock(username, now)
-            raise UserError(WRONG) from None
-        if doc.get("disabled"):  # the same answer as a wrong password, after the same work
+            right = False
+        if not right or doc.get("disabled"):
             raise UserError(WRONG)
-        self.users.update_one({"_id": username}, {"$set": {"failed_logins": 0}})
+        self.throttle.succeeded(username, address, now)
         return _user(doc)
-
-    def _lock(self, username: str, now: datetime) -> None:
-        """Lock once (a concurrent attempt may already have): the count restarts after it."""
-        self.users.update_one(
-            {"_id": username, "locked_until": None},
-            {"$set": {"failed_logins": 0, "locked_until": now + LOCKOUT}},
-        )
 
     def get(self, username: str) -> User | None:
         doc = self.users.find_one({"_id": username})
@@ -151,7 +155,7 @@ class UserStore:
 
     def set_password(self, username: str, password: str) -> None:
         _check_password(password)
-        self._change(username, {"password_hash": _hasher.hash(password)})
+        self._change(username, {"password_hash": self.hasher.hash(password)})
 
     def set_role(self, username: str, role: str, scope: str | None = None) -> User:
         scope = _check_role(role, scope)

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from casestore.sessions import SessionStore
 from casestore.store import CaseStore, connect
+from casestore.throttle import ThrottlePolicy
 from casestore.users import UserStore
 from lapor.privacy import Sealer
 from lapor.settings import Settings
@@ -95,6 +96,16 @@ def session_secret(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+def throttle_policy(settings: Settings) -> ThrottlePolicy:
+    return ThrottlePolicy(
+        free=settings.login_free_failures,
+        backoff=timedelta(seconds=settings.login_backoff_seconds),
+        backoff_max=timedelta(minutes=settings.login_backoff_max_minutes),
+        address_failures=settings.login_address_failures,
+        address_window=timedelta(minutes=settings.login_address_window_minutes),
+    )
+
+
 def now_utc() -> datetime:
     return datetime.now(UTC)
 
@@ -118,12 +129,14 @@ def create_app(
             lifetime=timedelta(hours=settings.session_hours),
         )
         sessions.ensure_indexes()
+        users = UserStore(db, throttle=throttle_policy(settings))
+        users.throttle.ensure_indexes()
         producer = make_producer(kafka_bootstrap)
         sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
         app.state.services = Services(
             settings=settings,
             store=store,
-            users=UserStore(db),
+            users=users,
             intake=Intake(producer, settings.topic_submitted, sealer),
             producer=producer,
             router=Router(),

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from casestore.users import User, UserError
+from casestore.users import Throttled, User, UserError
 from casestore.workflow import ALLOWED, STATUS_LABELS, TransitionError, is_overdue
 from lapor.privacy import Sealer, mask_identifiers
 from routing_rules.regions import region_codes, region_index
@@ -38,14 +38,17 @@ def login(
     password: str = Form(...),
     svc: Services = Depends(services),
 ) -> Response:
+    address = request.client.host if request.client else "unknown"
     try:
-        user = svc.users.authenticate(username, password)
-    except UserError as exc:
+        user = svc.users.authenticate(username, password, address, svc.clock())
+    except UserError as exc:  # the same words for any name (casestore/users.py)
+        throttled = isinstance(exc, Throttled)
         return templates.TemplateResponse(
             request,
             "login.html",
             {"user": None, "csrf": csrf_token(request), "error": str(exc)},
-            status_code=401,
+            status_code=429 if throttled else 401,
+            headers={"Retry-After": str(exc.retry_after)} if throttled else None,
         )
     request.session.clear()  # a fresh session on login: no fixation
     request.session["sid"] = svc.sessions.create(user.username, user.session_version, svc.clock())
