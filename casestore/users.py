@@ -18,10 +18,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from casestore.passwords import weakness
+from casestore.scopes import check_scope
 from casestore.sessions import end_sessions
 from casestore.throttle import LoginThrottle, ThrottlePolicy
 
-ROLES = ("national_admin", "regional_coordinator", "agency_liaison")
 ROLE_LABELS = {
     "national_admin": "Admin nasional",
     "regional_coordinator": "Koordinator wilayah",
@@ -85,7 +86,7 @@ class UserStore:
 
     def create(self, username: str, password: str, role: str, scope: str | None = None) -> User:
         scope = _check_role(role, scope)
-        _check_password(password)
+        _check_password(password, username)
         try:
             self.users.insert_one(
                 {
@@ -99,7 +100,7 @@ class UserStore:
                 }
             )
         except DuplicateKeyError:
-            raise UserError(f"user {username!r} exists already") from None
+            raise UserError(f"Pengguna {username!r} sudah ada.") from None
         return User(username, role, scope)
 
     def authenticate(
@@ -154,7 +155,7 @@ class UserStore:
         self._change(username, {"disabled": False})
 
     def set_password(self, username: str, password: str) -> None:
-        _check_password(password)
+        _check_password(password, username)
         self._change(username, {"password_hash": self.hasher.hash(password)})
 
     def set_role(self, username: str, role: str, scope: str | None = None) -> User:
@@ -173,22 +174,23 @@ class UserStore:
         if fields:
             update["$set"] = fields
         if self.users.update_one({"_id": username}, update).matched_count == 0:
-            raise UserError(f"user {username!r} does not exist")
+            raise UserError(f"Pengguna {username!r} tidak ada.")
         return end_sessions(self.db, username)
 
 
 def _check_role(role: str, scope: str | None) -> str | None:
-    """The scope to store for a role (None for a national admin)."""
-    if role not in ROLES:
-        raise UserError(f"role must be one of {', '.join(ROLES)}")
-    if role != "national_admin" and not scope:
-        raise UserError(f"a {role} needs --scope (region code or unit id)")
-    return scope if role != "national_admin" else None
+    """The scope to store for a role: a known region or unit (``casestore/scopes.py``)."""
+    try:
+        return check_scope(role, scope)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
 
 
-def _check_password(password: str) -> None:
-    if len(password) < 10:
-        raise UserError("the password must have at least 10 characters")
+def _check_password(password: str, username: str) -> None:
+    """Long enough, not too long, and hard to guess (``casestore/passwords.py``)."""
+    why = weakness(password, username)
+    if why:
+        raise UserError(why)
 
 
 def _user(doc: dict) -> User:
