@@ -9,30 +9,40 @@ Roles (SP4N-LAPOR! practice):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from pymongo import ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-ROLES = ("national_admin", "regional_coordinator", "agency_liaison")
+from casestore.passwords import weakness
+from casestore.scopes import check_scope
+from casestore.sessions import end_sessions
+from casestore.throttle import LoginThrottle, ThrottlePolicy
+
 ROLE_LABELS = {
     "national_admin": "Admin nasional",
     "regional_coordinator": "Koordinator wilayah",
     "agency_liaison": "Penghubung instansi",
 }
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
 _hasher = PasswordHasher()
 WRONG = "nama pengguna atau kata sandi salah"
-LOCKED = "akun dikunci sementara karena terlalu banyak percobaan gagal"
+THROTTLED = "Terlalu banyak percobaan masuk yang gagal; tunggu sebentar, lalu coba lagi."
 
 
 class UserError(ValueError):
     """Cannot create or authenticate a user; the message says why."""
+
+
+class Throttled(UserError):
+    """Too many failed logins from this address (for this name, or for any)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(THROTTLED)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,8 @@ class User:
     username: str
     role: str
     scope: str | None  # region code or unit id; None for national admins
+    # sessions carry the version they were made under; account changes bump it
+    session_version: int = field(default=0, compare=False)
 
     @property
     def is_national(self) -> bool:
@@ -58,72 +70,128 @@ class User:
 
 
 class UserStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(
+        self,
+        db: Database,
+        throttle: ThrottlePolicy | None = None,
+        hasher: PasswordHasher | None = None,
+    ) -> None:
         self.users = db["users"]
+        self.db = db
+        self.throttle = LoginThrottle(db, throttle)
+        self.hasher = hasher or _hasher
+        # verified in place of a password hash for unknown names: made now, with
+        # this hasher's own cost, so that no answer costs a hash more or less
+        self._dummy = self.hasher.hash(secrets.token_urlsafe(32))
 
     def create(self, username: str, password: str, role: str, scope: str | None = None) -> User:
-        if role not in ROLES:
-            raise UserError(f"role must be one of {', '.join(ROLES)}")
-        if role != "national_admin" and not scope:
-            raise UserError(f"a {role} needs --scope (region code or unit id)")
-        if len(password) < 10:
-            raise UserError("the password must have at least 10 characters")
+        scope = _check_role(role, scope)
+        _check_password(password, username)
         try:
             self.users.insert_one(
                 {
                     "_id": username,
-                    "password_hash": _hasher.hash(password),
+                    "password_hash": self.hasher.hash(password),
                     "role": role,
-                    "scope": scope if role != "national_admin" else None,
-                    "failed_logins": 0,
-                    "locked_until": None,
+                    "scope": scope,
+                    "disabled": False,
+                    "session_version": 0,
                     "created_at": datetime.now(UTC),
                 }
             )
         except DuplicateKeyError:
-            raise UserError(f"user {username!r} exists already") from None
-        return User(username, role, scope if role != "national_admin" else None)
+            raise UserError(f"Pengguna {username!r} sudah ada.") from None
+        return User(username, role, scope)
 
-    def authenticate(self, username: str, password: str, now: datetime | None = None) -> User:
-        """Raises UserError (same message for unknown user and wrong password).
+    def authenticate(
+        self,
+        username: str,
+        password: str,
+        address: str = "local",
+        now: datetime | None = None,
+    ) -> User:
+        """The user, or UserError: WRONG for an unknown name, a wrong password and
+        a locked account alike; Throttled (the same for any name) when this
+        address must wait (``casestore/throttle.py``).
 
-        Each attempt is counted atomically *before* the password is checked, so
-        parallel guesses cannot slip past the lockout: at most
-        ``MAX_FAILED_LOGINS`` passwords are ever checked between lockouts, however
-        many requests arrive at once (a read-then-write counter let every
-        concurrent request see the same count).
+        The attempt is counted before its password is checked, so parallel
+        guesses cannot overtake the throttle. Every answer that is not
+        Throttled costs exactly one hash verification (on a dummy hash for an
+        unknown name), so neither words nor timing tell which accounts exist.
         """
         now = now or datetime.now(UTC)
-        doc = self.users.find_one_and_update(
-            {"_id": username, "$or": [{"locked_until": None}, {"locked_until": {"$lte": now}}]},
-            {"$inc": {"failed_logins": 1}, "$set": {"locked_until": None}},
-            return_document=ReturnDocument.AFTER,
-        )
-        if doc is None:
-            if self.users.find_one({"_id": username}, {"_id": 1}) is not None:
-                raise UserError(LOCKED)
-            _hasher.hash(password)  # same cost either way: no user enumeration by timing
-            raise UserError(WRONG)
-        attempt = doc["failed_logins"]
-        if attempt > MAX_FAILED_LOGINS:
-            self._lock(username, now)
-            raise UserError(LOCKED)
+        wait = self.throttle.reserve(username, address, now)
+        if wait:
+            raise Throttled(wait)
+        doc = self.users.find_one({"_id": username})
         try:
-            _hasher.verify(doc["password_hash"], password)
+            self.hasher.verify(doc["password_hash"] if doc else self._dummy, password)
+            right = doc is not None
         except (VerificationError, InvalidHashError):
-            if attempt >= MAX_FAILED_LOGINS:
-                self._lock(username, now)
-            raise UserError(WRONG) from None
-        self.users.update_one({"_id": username}, {"$set": {"failed_logins": 0}})
-        return User(doc["_id"], doc["role"], doc.get("scope"))
-
-    def _lock(self, username: str, now: datetime) -> None:
-        """Lock once (a concurrent attempt may already have): the count restarts after it."""
-        self.users.update_one(
-            {"_id": username, "locked_until": None},
-            {"$set": {"failed_logins": 0, "locked_until": now + LOCKOUT}},
-        )
+            right = False
+        if not right or doc.get("disabled"):
+            raise UserError(WRONG)
+        self.throttle.succeeded(username, address, now)
+        return _user(doc)
 
     def get(self, username: str) -> User | None:
         doc = self.users.find_one({"_id": username})
-        return User(doc["_id"], doc["role"], doc.get("scope")) if doc else None
+        return _user(doc) if doc else None
+
+    def for_session(self, username: str, version: int) -> User | None:
+        """The user of a live session, unless the account changed since it began."""
+        doc = self.users.find_one({"_id": username})
+        if doc is None or doc.get("disabled") or doc.get("session_version", 0) != version:
+            return None
+        return _user(doc)
+
+    # --- account changes: each one ends every session of the user -------------
+
+    def lock(self, username: str) -> None:
+        """Disable an account (a leaver, a suspected theft) until ``unlock``."""
+        self._change(username, {"disabled": True})
+
+    def unlock(self, username: str) -> None:
+        self._change(username, {"disabled": False})
+
+    def set_password(self, username: str, password: str) -> None:
+        _check_password(password, username)
+        self._change(username, {"password_hash": self.hasher.hash(password)})
+
+    def set_role(self, username: str, role: str, scope: str | None = None) -> User:
+        scope = _check_role(role, scope)
+        self._change(username, {"role": role, "scope": scope})
+        return User(username, role, scope)
+
+    def end_sessions(self, username: str) -> int:
+        """Log a user out everywhere (logout does this for its own user)."""
+        return self._change(username, {})
+
+    def _change(self, username: str, fields: dict) -> int:
+        """Apply a change and end the user's sessions: the version first, so a
+        session made while this runs is refused too, then the documents."""
+        update: dict = {"$inc": {"session_version": 1}}
+        if fields:
+            update["$set"] = fields
+        if self.users.update_one({"_id": username}, update).matched_count == 0:
+            raise UserError(f"Pengguna {username!r} tidak ada.")
+        return end_sessions(self.db, username)
+
+
+def _check_role(role: str, scope: str | None) -> str | None:
+    """The scope to store for a role: a known region or unit (``casestore/scopes.py``)."""
+    try:
+        return check_scope(role, scope)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _check_password(password: str, username: str) -> None:
+    """Long enough, not too long, and hard to guess (``casestore/passwords.py``)."""
+    why = weakness(password, username)
+    if why:
+        raise UserError(why)
+
+
+def _user(doc: dict) -> User:
+    return User(doc["_id"], doc["role"], doc.get("scope"), doc.get("session_version", 0))

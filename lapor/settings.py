@@ -67,7 +67,25 @@ class Settings(BaseSettings):
     session_secret: str | None = Field(
         None, description="Signs console session cookies; unset = key file in state dir."
     )
-    session_hours: float = Field(8, gt=0, description="A console session expires after this.")
+    session_hours: float = Field(
+        8, gt=0, description="A console session ends this long after login, even in use."
+    )
+    session_idle_minutes: float = Field(
+        30, gt=0, description="A console session unused for this long ends (server-side)."
+    )
+    login_free_failures: int = Field(
+        5, ge=1, description="Failed logins per (account, address) before the backoff starts."
+    )
+    login_backoff_seconds: float = Field(
+        60, gt=0, description="First wait of the backoff; it doubles with each further failure."
+    )
+    login_backoff_max_minutes: float = Field(15, gt=0, description="Longest backoff wait.")
+    login_address_failures: int = Field(
+        20, ge=1, description="Failed logins per client address per window, over all accounts."
+    )
+    login_address_window_minutes: float = Field(
+        15, gt=0, description="The window of login_address_failures."
+    )
     secure_cookies: bool = Field(False, description="Send cookies only over HTTPS (production).")
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Largest request body accepted.")
     intake_rate_per_minute: int = Field(

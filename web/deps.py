@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import secrets
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.templating import Jinja2Templates
 from kafka import KafkaProducer
 
+from casestore.sessions import SessionStore
 from casestore.store import CaseStore
 from casestore.users import ROLE_LABELS, User, UserStore
 from casestore.workflow import STATUS_LABELS
@@ -34,6 +36,8 @@ class Services:
     router: Router
     sealer: Sealer
     limiter: IntakeLimiter
+    sessions: SessionStore
+    clock: Callable[[], datetime]  # the server's time; tests move it instead of sleeping
 
 
 def services(request: Request) -> Services:
@@ -45,14 +49,16 @@ class LoginRequired(Exception):
 
 
 def current_user(request: Request, svc: Services = Depends(services)) -> User:
-    session = request.session
-    username, expires = session.get("user"), session.get("expires", 0)
-    if not username or expires < time.time():
-        session.clear()
-        raise LoginRequired()
-    user = svc.users.get(username)
+    """The user of the request's server-side session (``casestore/sessions.py``).
+
+    The cookie only names the session: an ended, idle or expired session, or
+    one older than its user's last lock, password or role change, is refused.
+    """
+    token = request.session.get("sid")
+    live = svc.sessions.resolve(token, svc.clock()) if isinstance(token, str) else None
+    user = svc.users.for_session(live["user"], live["version"]) if live else None
     if user is None:
-        session.clear()
+        request.session.clear()
         raise LoginRequired()
     return user
 

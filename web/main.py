@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -14,7 +15,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from casestore.sessions import SessionStore
 from casestore.store import CaseStore, connect
+from casestore.throttle import ThrottlePolicy
 from casestore.users import UserStore
 from lapor.privacy import Sealer
 from lapor.settings import Settings
@@ -93,18 +96,47 @@ def session_secret(settings: Settings) -> str:
     return path.read_text().strip()
 
 
-def create_app(settings: Settings, kafka_bootstrap: str, mongodb_uri: str) -> FastAPI:
+def throttle_policy(settings: Settings) -> ThrottlePolicy:
+    return ThrottlePolicy(
+        free=settings.login_free_failures,
+        backoff=timedelta(seconds=settings.login_backoff_seconds),
+        backoff_max=timedelta(minutes=settings.login_backoff_max_minutes),
+        address_failures=settings.login_address_failures,
+        address_window=timedelta(minutes=settings.login_address_window_minutes),
+    )
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings,
+    kafka_bootstrap: str,
+    mongodb_uri: str,
+    clock: Callable[[], datetime] = now_utc,
+) -> FastAPI:
+    """``clock`` is the server's time for sessions and login throttling (tests move it)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = connect(mongodb_uri, settings.mongodb_db)
         store = CaseStore(db)
         store.ensure_indexes()
+        sessions = SessionStore(
+            db,
+            idle=timedelta(minutes=settings.session_idle_minutes),
+            lifetime=timedelta(hours=settings.session_hours),
+        )
+        sessions.ensure_indexes()
+        users = UserStore(db, throttle=throttle_policy(settings))
+        users.throttle.ensure_indexes()
         producer = make_producer(kafka_bootstrap)
         sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
         app.state.services = Services(
             settings=settings,
             store=store,
-            users=UserStore(db),
+            users=users,
             intake=Intake(producer, settings.topic_submitted, sealer),
             producer=producer,
             router=Router(),
@@ -114,6 +146,8 @@ def create_app(settings: Settings, kafka_bootstrap: str, mongodb_uri: str) -> Fa
                 settings.intake_rate_per_minute,
                 database=f"{settings.mongodb_db}_limits",
             ),
+            sessions=sessions,
+            clock=clock,
         )
         yield
         producer.close(5)

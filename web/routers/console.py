@@ -4,13 +4,12 @@ manual entry and the dashboard. Server-rendered; every query is scoped by role."
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from casestore.users import User, UserError
+from casestore.users import Throttled, User, UserError
 from casestore.workflow import ALLOWED, STATUS_LABELS, TransitionError, is_overdue
 from lapor.privacy import Sealer, mask_identifiers
 from routing_rules.regions import region_codes, region_index
@@ -39,25 +38,35 @@ def login(
     password: str = Form(...),
     svc: Services = Depends(services),
 ) -> Response:
+    address = request.client.host if request.client else "unknown"
     try:
-        user = svc.users.authenticate(username, password)
-    except UserError as exc:
+        user = svc.users.authenticate(username, password, address, svc.clock())
+    except UserError as exc:  # the same words for any name (casestore/users.py)
+        throttled = isinstance(exc, Throttled)
         return templates.TemplateResponse(
             request,
             "login.html",
             {"user": None, "csrf": csrf_token(request), "error": str(exc)},
-            status_code=401,
+            status_code=429 if throttled else 401,
+            headers={"Retry-After": str(exc.retry_after)} if throttled else None,
         )
     request.session.clear()  # a fresh session on login: no fixation
-    request.session.update(
-        user=user.username, expires=time.time() + svc.settings.session_hours * 3600
-    )
+    request.session["sid"] = svc.sessions.create(user.username, user.session_version, svc.clock())
     csrf_token(request)
     return RedirectResponse("/admin/triage", status_code=303)
 
 
 @router.post("/logout", dependencies=[Depends(check_csrf)])
-def logout(request: Request) -> Response:
+def logout(request: Request, svc: Services = Depends(services)) -> Response:
+    """Ends every session of the user, not only this browser's: a copy of the
+    cookie (or a session left open elsewhere) must not outlive the logout."""
+    token = request.session.get("sid")
+    username = svc.sessions.owner(token) if isinstance(token, str) else None
+    if username is not None:
+        try:
+            svc.users.end_sessions(username)
+        except UserError:  # the account was deleted meanwhile: nothing left to end
+            pass
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
