@@ -12,6 +12,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,8 +25,9 @@ from lapor.settings import Settings
 from routing_rules.engine import Router
 from streams.intake import Intake, make_producer
 from web.deps import LoginRequired, Services
+from web.errors import validation_detail
 from web.ratelimit import IntakeLimiter
-from web.routers import console, public
+from web.routers import console, docs, public
 
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -157,9 +159,13 @@ def create_app(
         description="Public complaint intake (web, SMS 1708) and the admin console.",
         version="1",
         lifespan=lifespan,
+        docs_url=None,  # served by web/routers/docs.py, without a CDN
+        redoc_url=None,
     )
     app.include_router(public.router)
     app.include_router(console.router)
+    app.include_router(docs.router)
+    app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS), name="docs-assets")
     app.add_middleware(
         SessionMiddleware,
         secret_key=session_secret(settings),
@@ -182,12 +188,7 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def readable_422(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"][1:]) or "body", "message": e["msg"]}
-            for e in exc.errors()
-        ]
-        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        return JSONResponse({"detail": summary, "errors": errors}, status_code=422)
+        return JSONResponse(validation_detail(exc.errors()), status_code=422)
 
     @app.get("/", include_in_schema=False)
     def home() -> Response:

@@ -177,3 +177,26 @@ def test_wrong_password_is_refused(browser, server, accounts):
 
     login(browser, server, "nasional", "salah-sandi-nya")
     assert "salah" in browser.find_element(By.ID, "login-error").text
+
+
+def test_the_api_docs_render_offline_under_the_csp(browser, server):
+    """/docs was blank (issue 15): the CSP blocked the CDN bundle and its inline
+    start script. Served from the app, it renders every public operation."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(f"{server}/docs")
+    WebDriverWait(browser, 20).until(
+        lambda b: b.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")
+    )
+    paths = {
+        e.text.replace("\u200b", "")
+        for e in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")
+    }
+    assert {"/api/v1/complaints", "/api/v1/complaints/{tracking_id}", "/api/v1/sms"} <= paths
+    csp = [
+        entry["message"]
+        for entry in browser.get_log("browser")
+        if "Content Security Policy" in entry["message"]
+    ]
+    assert not csp, csp

@@ -56,13 +56,18 @@ def test_confidential_complaint_needs_its_token(web_client, stack_settings):
         ({"text": "ok", "colour": "red"}, "colour"),
         ({"text": 42}, "text"),
         ({"text": "ok", "reporter": {"nik": "123"}}, "reporter.nik"),
+        ({"text": "\u200b\u200b\u200d"}, "text"),  # only zero-width characters
+        ({"text": "\x00\x07 \t"}, "text"),  # only control characters and spaces
     ],
 )
 def test_validation_errors_are_readable(web_client, payload, field):
     r = web_client.post("/api/v1/complaints", json=payload)
     assert r.status_code == 422
     assert any(e["field"] == field for e in r.json()["errors"]), r.json()
-    assert field in r.json()["detail"]
+    detail = r.json()["detail"]
+    assert field in detail and detail.startswith("Permintaan tidak dapat diterima.")
+    english = ("Field required", "should be", "Extra inputs", "Value error", "String should")
+    assert not any(word in detail for word in english), detail  # Indonesian for citizens
 
 
 def test_oversized_body_is_refused(web_client):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from kafka.errors import KafkaError
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pymongo.errors import PyMongoError
 
 from streams.intake import IdConflict, IntakeError, token_hash
@@ -16,6 +16,13 @@ from web.deps import Services, intake_rate_limit, services
 router = APIRouter(prefix="/api/v1", tags=["public"])
 PUBLISH_TIMEOUT = 10.0
 TRACKING_PREFIX = "LPR-"  # streams.events.new_tracking_id: the hub's own ids
+
+
+def has_words(value: str) -> str:
+    """Only spaces, zero-width or control characters is no complaint (issue 15)."""
+    if not any(ch.isalnum() for ch in value):
+        raise ValueError("harus memuat huruf atau angka; tulis isi aduan Anda")
+    return value
 
 
 class Reporter(BaseModel):
@@ -28,6 +35,14 @@ class Reporter(BaseModel):
 
 class ComplaintIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    text: Annotated[str, AfterValidator(has_words)] = Field(
+        min_length=1, max_length=20_000, description="Isi aduan"
+    )
+    channel: Literal["web", "mobile", "whatsapp", "twitter", "social"] = "web"
+    region_hint: str | None = Field(None, max_length=200)
+    privacy: Literal["public", "anonim", "rahasia"] = "public"
+    reporter: Reporter | None = None
+
     id: str | None = Field(
         None,
         pattern=r"^[A-Za-z0-9._:-]{8,64}$",
@@ -35,24 +50,18 @@ class ComplaintIn(BaseModel):
         "sending the same complaint again with it answers with the same tracking id; "
         "the same id with other content is refused (409). Not for rahasia complaints.",
     )
-    text: str = Field(min_length=1, max_length=20_000, description="Isi aduan")
-    channel: Literal["web", "mobile", "whatsapp", "twitter", "social"] = "web"
-    region_hint: str | None = Field(None, max_length=200)
-    privacy: Literal["public", "anonim", "rahasia"] = "public"
-    reporter: Reporter | None = None
 
-    @model_validator(mode="after")
-    def _own_id_rules(self) -> ComplaintIn:
-        if self.id and self.id.upper().startswith(TRACKING_PREFIX):
+    @field_validator("id")
+    @classmethod
+    def _own_id_rules(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value and value.upper().startswith(TRACKING_PREFIX):
+            raise ValueError(f"tidak boleh diawali {TRACKING_PREFIX}: awalan itu milik nomor lacak")
+        if value and info.data.get("privacy") == "rahasia":
             raise ValueError(
-                f"id tidak boleh diawali {TRACKING_PREFIX}: awalan itu milik nomor lacak"
-            )
-        if self.id and self.privacy == "rahasia":
-            raise ValueError(
-                "aduan rahasia tidak dapat memakai id sendiri: token rahasianya hanya "
+                "tidak dapat dipakai untuk aduan rahasia: token rahasianya hanya "
                 "diberikan sekali, sehingga pengiriman ulang tidak dapat mengembalikannya"
             )
-        return self
+        return value
 
 
 class Accepted(BaseModel):
@@ -66,7 +75,7 @@ class Accepted(BaseModel):
 class SmsIn(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
     sender: str = Field(alias="from", max_length=30)
-    message: str = Field(min_length=1, max_length=1_000)
+    message: Annotated[str, AfterValidator(has_words)] = Field(min_length=1, max_length=1_000)
 
 
 def _stored_content(svc: Services):  # noqa: ANN202
