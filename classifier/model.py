@@ -10,6 +10,7 @@ threshold, tuned on validation data, below which a complaint goes to triage.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,6 +124,8 @@ class ComplaintModel:
         # only whole-word features explain a decision to a person
         self._is_word = np.array([n.startswith("words__") for n in names])
         self._concept_columns = np.flatnonzero([n.startswith("concepts__") for n in names])
+        self._names_list = [str(n) for n in self._names]
+        self._concept_names = [self._names_list[j] for j in self._concept_columns]
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
@@ -149,55 +152,61 @@ class ComplaintModel:
         top_scores = np.take_along_axis(proba, top, axis=1).round(4)
         classes, agencies = self.classes_, self._agencies
         terms, concepts = self._terms(X, topic, n_terms), self._concepts(X)
+        # plain Python values first: indexing numpy arrays per element costs more
+        # than the records themselves
+        agency, topic, top = agency.tolist(), topic.tolist(), top.tolist()
+        confidence, topic_confidence = confidence.tolist(), topic_confidence.tolist()
+        top_scores, threshold, version = top_scores.tolist(), self.threshold, self.version
         return [
             Prediction(
                 agency=agencies[agency[i]],
                 topic=classes[topic[i]],
-                confidence=float(confidence[i]),
-                topic_confidence=float(topic_confidence[i]),
+                confidence=confidence[i],
+                topic_confidence=topic_confidence[i],
                 top3=[
-                    {"topic": classes[j], "score": float(score)}
-                    for j, score in zip(top[i], top_scores[i])
+                    {"topic": classes[j], "score": score} for j, score in zip(top[i], top_scores[i])
                 ],
                 terms=terms[i],
-                confident=bool(confidence[i] >= self.threshold),
-                model_version=self.version,
+                confident=confidence[i] >= threshold,
+                model_version=version,
                 concepts=concepts[i],
             )
-            for i in rows
+            for i in range(len(agency))
         ]
 
     def _concepts(self, X: sp.csr_matrix) -> list[list[str]]:  # noqa: N803
         """Per row, the glossary concepts that fired (one column slice per batch)."""
         found = X[:, self._concept_columns].tocsr()
-        names = self._names[self._concept_columns]
-        return [
-            [str(c) for c in names[found.indices[found.indptr[i] : found.indptr[i + 1]]]]
-            for i in range(X.shape[0])
-        ]
+        bounds = found.indptr.tolist()
+        return _names_in(zip(bounds, bounds[1:]), found.indices.tolist(), self._concept_names)
 
     def _terms(self, X: sp.csr_matrix, topic: np.ndarray, n: int) -> list[list[str]]:  # noqa: N803
         """Per row, the whole words of the text that pushed hardest toward its chosen
-        topic: every stored value times its topic's weight in one vectorised pass,
-        then one sort of the whole batch by (row, contribution)."""
+        topic: the word columns' values times their topic's weights in one vectorised
+        pass, then one sort of the whole batch by (row, contribution)."""
         row = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
-        contrib = X.data * self._weights[topic[row], X.indices]
-        helps = self._is_word[X.indices] & (contrib > 0)
-        row, column, contrib = row[helps], X.indices[helps], contrib[helps]
+        words = self._is_word[X.indices]  # filter first: one weight gathered per word
+        row, column = row[words], X.indices[words]
+        contrib = X.data[words] * self._weights[topic[row], column]
+        helps = contrib > 0
+        row, column, contrib = row[helps], column[helps], contrib[helps]
         order = np.lexsort((-contrib, row))
-        row, column = row[order], column[order]
-        starts = np.searchsorted(row, np.arange(X.shape[0] + 1))
-        names = self._names
-        return [
-            [str(names[j]) for j in column[starts[i] : min(starts[i] + n, starts[i + 1])]]
-            for i in range(X.shape[0])
-        ]
+        starts = np.searchsorted(row[order], np.arange(X.shape[0] + 1)).tolist()
+        spans = [(start, min(start + n, end)) for start, end in zip(starts, starts[1:])]
+        return _names_in(spans, column[order].tolist(), self._names_list)
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         joblib.dump(self, tmp)
         tmp.replace(path)
+
+
+def _names_in(
+    spans: Iterable[tuple[int, int]], columns: list[int], names: list[str]
+) -> list[list[str]]:
+    """Per row, the names of the columns in its span of ``columns``."""
+    return [[names[j] for j in columns[start:end]] for start, end in spans]
 
 
 def load_model(path: Path) -> ComplaintModel:
