@@ -88,6 +88,9 @@ def case_from_routed(event: dict) -> dict:
         "auto_routed": status == TERDISPOSISI,
         "access_token_hash": complaint.get("access_token_hash"),
         "content_sha256": complaint.get("content_sha256"),
+        "lat": complaint.get("lat"),
+        "long": complaint.get("long"),
+        "requested_topic": complaint.get("requested_topic"),
         "history": [
             {
                 "status": status,

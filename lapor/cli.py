@@ -40,6 +40,8 @@ dataset_app = typer.Typer(help="Training data from the case store.", no_args_is_
 app.add_typer(dataset_app, name="dataset")
 keys_app = typer.Typer(help="Reporter identity keys: rotate, retire.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+open311_app = typer.Typer(help="Open311 API clients (api_key).", no_args_is_help=True)
+app.add_typer(open311_app, name="open311")
 out = Console()
 err = Console(stderr=True)
 
@@ -771,6 +773,51 @@ def demo_login(settings: Settings) -> tuple[str, str]:
     path.write_text(f"{username} {password}\n")
     path.chmod(0o600)
     return username, password
+
+
+# --- open311 -----------------------------------------------------------------
+
+
+def _api_clients(settings: Settings):  # noqa: ANN202
+    from casestore.api_clients import ApiClientStore
+
+    clients = ApiClientStore(_database(settings))
+    clients.ensure_indexes()
+    return clients
+
+
+@open311_app.command("add-client")
+def open311_add_client(
+    name: Annotated[str, typer.Argument(help="Client name, e.g. aplikasi-warga-kota-x.")],
+    by: Annotated[str, typer.Option(help="The national admin registering it (audit).")],
+) -> None:
+    """Register an Open311 client; prints its api_key once (only its hash is kept)."""
+    from casestore.api_clients import ApiClientError
+
+    try:
+        key = _api_clients(get_settings()).add(name, created_by=by)
+    except ApiClientError as exc:
+        raise fail(str(exc)) from None
+    out.print(json.dumps({"client": name, "api_key": key}))
+
+
+@open311_app.command("revoke")
+def open311_revoke(name: str) -> None:
+    """Stop a client's api_key at once."""
+    from casestore.api_clients import ApiClientError
+
+    try:
+        _api_clients(get_settings()).revoke(name)
+    except ApiClientError as exc:
+        raise fail(str(exc)) from None
+    out.print(f"revoked {name}")
+
+
+@open311_app.command("clients")
+def open311_clients() -> None:
+    """Active clients: name, who registered it, when."""
+    for client in _api_clients(get_settings()).active():
+        out.print(f"{client.name}\t{client.created_by}\t{client.created_at:%Y-%m-%d %H:%M}")
 
 
 # --- keys --------------------------------------------------------------------

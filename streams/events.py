@@ -17,7 +17,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SCHEMA_VERSION = 1
-Channel = Literal["web", "mobile", "sms", "whatsapp", "twitter", "social", "admin", "bulk"]
+Channel = Literal[
+    "web", "mobile", "sms", "whatsapp", "twitter", "social", "admin", "bulk", "open311"
+]
 Privacy = Literal["public", "anonim", "rahasia"]
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
 
@@ -60,7 +62,13 @@ class ComplaintSubmitted(Event):
     channel: Channel = "web"
     text: str = Field(min_length=1, max_length=20_000)
     region_hint: str | None = Field(None, max_length=200)
+    # where the reporter's device put the incident (WGS 84), when a channel sends it
+    lat: float | None = Field(None, ge=-90, le=90)
+    long: float | None = Field(None, ge=-180, le=180)
     privacy: Privacy = "public"
+    # the topic a sending system's user picked (Open311 service_code): kept for the
+    # admins beside the model's choice, never routed on by itself
+    requested_topic: str | None = Field(None, max_length=64, pattern=r"^[a-z0-9_]+$")
     reporter_sealed: str | None = None
     # sha256 of the secret token a confidential (rahasia) reporter follows the case with
     access_token_hash: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")

@@ -12,6 +12,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.templating import Jinja2Templates
 from kafka import KafkaProducer
 
+from casestore.api_clients import ApiClientStore
 from casestore.sessions import SessionStore
 from casestore.store import CaseStore
 from casestore.users import ROLE_LABELS, User, UserStore
@@ -37,6 +38,7 @@ class Services:
     sealer: Sealer
     limiter: IntakeLimiter
     sessions: SessionStore
+    api_clients: ApiClientStore
     clock: Callable[[], datetime]  # the server's time; tests move it instead of sleeping
 
 

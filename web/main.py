@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from casestore.api_clients import ApiClientStore
 from casestore.sessions import SessionStore
 from casestore.store import CaseStore, connect
 from casestore.throttle import ThrottlePolicy
@@ -27,7 +28,7 @@ from streams.intake import Intake, make_producer
 from web.deps import LoginRequired, Services
 from web.errors import validation_detail
 from web.ratelimit import IntakeLimiter
-from web.routers import console, docs, public
+from web.routers import console, docs, open311, public
 
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -133,6 +134,8 @@ def create_app(
         sessions.ensure_indexes()
         users = UserStore(db, throttle=throttle_policy(settings))
         users.throttle.ensure_indexes()
+        api_clients = ApiClientStore(db)
+        api_clients.ensure_indexes()
         producer = make_producer(kafka_bootstrap)
         sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
         app.state.services = Services(
@@ -149,6 +152,7 @@ def create_app(
                 database=f"{settings.mongodb_db}_limits",
             ),
             sessions=sessions,
+            api_clients=api_clients,
             clock=clock,
         )
         yield
@@ -165,6 +169,8 @@ def create_app(
     app.include_router(public.router)
     app.include_router(console.router)
     app.include_router(docs.router)
+    app.include_router(open311.router)
+    app.add_exception_handler(open311.Open311Error, open311.error_response)
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS), name="docs-assets")
     app.add_middleware(
         SessionMiddleware,
