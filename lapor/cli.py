@@ -775,6 +775,44 @@ def demo_login(settings: Settings) -> tuple[str, str]:
     return username, password
 
 
+# --- e-mail channel ------------------------------------------------------------
+
+
+def mail_gateway_handler(settings: Settings):  # noqa: ANN201
+    """The e-mail channel's handler on the configured stack (tests run it too)."""
+    from lapor.privacy import Sealer
+    from streams.intake import Intake, make_producer, stored_lookup
+    from streams.mail_gateway import MailGateway
+
+    endpoints = _endpoints(settings)
+    sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
+    intake = Intake(make_producer(endpoints.kafka_bootstrap), settings.topic_submitted, sealer)
+    relay = (
+        (settings.mail_relay_host, settings.mail_relay_port) if settings.mail_relay_host else None
+    )
+    return MailGateway(
+        intake, relay, settings.mail_from, stored_lookup(_cases(settings).content_of)
+    )
+
+
+@app.command("mail-gateway")
+def mail_gateway(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="SMTP port.")] = 2525,
+) -> None:
+    """Receive complaints by e-mail (SMTP); each is acknowledged with its tracking id."""
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(mail_gateway_handler(get_settings()), hostname=host, port=port)
+    controller.start()
+    out.print(f"e-mail channel: SMTP on {host}:{port} (Ctrl-C to stop)")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        controller.stop()
+
+
 # --- open311 -----------------------------------------------------------------
 
 

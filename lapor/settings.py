@@ -28,6 +28,14 @@ class Settings(BaseSettings):
         None, description="MLflow tracking URI; unset = SQLite under the state directory."
     )
 
+    mail_relay_host: str | None = Field(
+        None, description="SMTP relay for the e-mail channel's acknowledgements; unset = none."
+    )
+    mail_relay_port: int = Field(25, description="Port of the SMTP relay.")
+    mail_from: str = Field(
+        "lapor@localhost", description="Sender of the e-mail channel's acknowledgements."
+    )
+
     topic_submitted: str = "lapor.complaints.submitted"
     topic_routed: str = "lapor.complaints.routed"
     topic_dlq: str = "lapor.complaints.dlq"

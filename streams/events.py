@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SCHEMA_VERSION = 1
 Channel = Literal[
-    "web", "mobile", "sms", "whatsapp", "twitter", "social", "admin", "bulk", "open311"
+    "web", "mobile", "sms", "whatsapp", "twitter", "social", "admin", "bulk", "open311", "email"
 ]
 Privacy = Literal["public", "anonim", "rahasia"]
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone

@@ -8,9 +8,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from kafka.errors import KafkaError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from pymongo.errors import PyMongoError
 
-from streams.intake import IdConflict, IntakeError, token_hash
+from streams.intake import IdConflict, IntakeError, stored_lookup, token_hash
 from web.deps import Services, intake_rate_limit, services
 
 router = APIRouter(prefix="/api/v1", tags=["public"])
@@ -78,23 +77,13 @@ class SmsIn(BaseModel):
     message: Annotated[str, AfterValidator(has_words)] = Field(min_length=1, max_length=1_000)
 
 
-def _stored_content(svc: Services):  # noqa: ANN202
-    """The stored fingerprint of a reused id. Intake does not need the store: when
-    it is down, a conflict is still dead-lettered by the worker, only not a 409."""
-
-    def stored(complaint_id: str) -> str | None:
-        try:
-            return svc.store.content_of([complaint_id]).get(complaint_id)
-        except PyMongoError:
-            return None
-
-    return stored
-
-
 def _publish(svc: Services, record: dict, channel: str):  # noqa: ANN202
     try:
         return svc.intake.submit(
-            record, default_channel=channel, wait=PUBLISH_TIMEOUT, stored=_stored_content(svc)
+            record,
+            default_channel=channel,
+            wait=PUBLISH_TIMEOUT,
+            stored=stored_lookup(svc.store.content_of),
         )
     except IdConflict:
         raise HTTPException(
