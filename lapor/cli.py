@@ -242,6 +242,7 @@ def route(
     """Classify and route without Kafka (same code path as the worker)."""
     from routing_rules.engine import Router
     from streams.decide import decide, route_output
+    from streams.intake import IntakeError, region_hint_text
 
     if (text is None) == (file is None):
         raise fail("give either a complaint text or --file, not both or neither", 2)
@@ -254,6 +255,11 @@ def route(
     bad = [i for i, r in enumerate(records, 1) if not str(r.get("text") or "").strip()]
     if bad:
         raise fail(f"lines without a text: {bad[:10]}", 2)
+    for number, record in enumerate(records, 1):
+        try:
+            region_hint_text(record.get("region_hint"))
+        except IntakeError as exc:
+            raise fail(f"line {number}: {exc}", 2) from None
     results = decide(serving_model(settings), Router(), records)
     lines = [json.dumps(route_output(r, x), ensure_ascii=False) for r, x in zip(records, results)]
     if out_file:

@@ -11,6 +11,7 @@ from pathlib import Path
 from classifier.model import ComplaintModel, Prediction, load_model
 from lapor.settings import Settings
 from routing_rules.engine import Router, RoutingDecision
+from streams.intake import region_hint_text
 
 
 @dataclass
@@ -86,7 +87,7 @@ def decide(model: ComplaintModel, router: Router, complaints: list[dict]) -> lis
                 c["text"],
                 p.agency,
                 p.topic,
-                region_hint=c.get("region_hint"),
+                region_hint=region_hint_text(c.get("region_hint")),
                 channel=c.get("channel"),
                 confident=p.confident,
             ),

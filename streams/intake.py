@@ -70,6 +70,29 @@ def _reporter(record: Mapping[str, Any]) -> dict[str, str]:
     return found
 
 
+HINT_KEYS = ("code", "regency", "province")
+
+
+def region_hint_text(hint: object) -> str | None:
+    """A channel's region hint as the one string form routing reads: free text as
+    it is; a structured hint (a mobile app sends ``{"province": ..., "regency": ...}``
+    or ``{"code": "34.04"}``, a Kemendagri code) as the code, else "regency,
+    province". Raises IntakeError for anything else."""
+    if hint is None or isinstance(hint, str):
+        return (hint or "").strip() or None
+    if not isinstance(hint, Mapping):
+        raise IntakeError("region_hint must be text or an object with code, regency, province")
+    unknown = sorted(set(hint) - set(HINT_KEYS))
+    if unknown or not all(isinstance(hint.get(k), str | None) for k in HINT_KEYS):
+        raise IntakeError(
+            f"region_hint object: only text values for {', '.join(HINT_KEYS)} (got {unknown})"
+        )
+    if hint.get("code"):
+        return hint["code"].strip()
+    parts = [hint.get("regency"), hint.get("province")]
+    return ", ".join(p.strip() for p in parts if p and p.strip()) or None
+
+
 def readable(error: ValidationError) -> str:
     parts = []
     for item in error.errors():
@@ -91,7 +114,7 @@ def build_submission(
             complaint_id=str(record.get("id") or new_tracking_id()),
             channel=record.get("channel") or default_channel,
             text=record.get("text") if isinstance(record.get("text"), str) else "",
-            region_hint=record.get("region_hint") or None,
+            region_hint=region_hint_text(record.get("region_hint")),
             lat=record.get("lat"),
             long=record.get("long"),
             requested_topic=record.get("requested_topic"),

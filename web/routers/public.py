@@ -32,13 +32,25 @@ class Reporter(BaseModel):
     nik: str | None = Field(None, pattern=r"^\d{16}$")
 
 
+class RegionHint(BaseModel):
+    """Where a mobile app or an integrator says the incident is: a Kemendagri code,
+    or names (the text of the complaint still wins where it names another place)."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str | None = Field(None, pattern=r"^\d{2}(\.?\d{2})?$", examples=["34.04"])
+    regency: str | None = Field(None, max_length=100, examples=["Kabupaten Sleman"])
+    province: str | None = Field(None, max_length=100, examples=["DI Yogyakarta"])
+
+
 class ComplaintIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: Annotated[str, AfterValidator(has_words)] = Field(
         min_length=1, max_length=20_000, description="Isi aduan"
     )
     channel: Literal["web", "mobile", "whatsapp", "twitter", "social"] = "web"
-    region_hint: str | None = Field(None, max_length=200)
+    region_hint: Annotated[str, Field(max_length=200)] | RegionHint | None = None
+    lat: float | None = Field(None, ge=-90, le=90, description="Lokasi perangkat (WGS 84)")
+    long: float | None = Field(None, ge=-180, le=180)
     privacy: Literal["public", "anonim", "rahasia"] = "public"
     reporter: Reporter | None = None
 
@@ -107,8 +119,7 @@ def _publish(svc: Services, record: dict, channel: str):  # noqa: ANN202
 )
 def submit_complaint(body: ComplaintIn, svc: Services = Depends(services)) -> Accepted:
     """File a complaint. Intake publishes to Kafka only; routing happens downstream."""
-    record = body.model_dump()
-    record["reporter"] = body.reporter.model_dump() if body.reporter else None
+    record = body.model_dump()  # a structured region hint stays a dict for intake
     receipt = _publish(svc, record, body.channel)
     return Accepted(
         tracking_id=receipt.tracking_id,
