@@ -2,17 +2,27 @@
 
 Confidential (``rahasia``) cases are never listed; the text is the stored,
 masked text; the reporter's identity and the routing internals never leave.
+The reporter's own view (``citizen_history``) is read with the tracking id (and
+the secret token for a confidential case).
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
 from pymongo import DESCENDING
 from pymongo.collection import Collection
 
-from casestore.workflow import DIARSIPKAN, DITOLAK, SELESAI
+from casestore.workflow import (
+    DIARSIPKAN,
+    DITOLAK,
+    MENUNGGU_VERIFIKASI,
+    SELESAI,
+    TERDISPOSISI,
+)
+from lapor.privacy import mask_identifiers
 
 CLOSED_STATUSES = frozenset({SELESAI, DITOLAK, DIARSIPKAN})
 PUBLIC_FIELDS = {
@@ -54,3 +64,38 @@ def public_cases(
             query["status"] = {"$in" if closed else "$nin": sorted(CLOSED_STATUSES)}
     found = cases.find(query, PUBLIC_FIELDS).sort("submitted_at", DESCENDING).limit(limit)
     return list(found)
+
+
+def citizen_history(case: dict) -> list[dict]:
+    """The history as the reporter may read it: each status with its time and, for
+    what a person wrote (a unit's follow-up, a verification), the note masked
+    again; the system's routing reasons are internal and become plain words."""
+    unit = (case.get("decision") or {}).get("unit_name")
+    lines = []
+    for entry in case.get("history", []):
+        status = entry.get("status", "")
+        if entry.get("by") == "sistem":
+            note = (
+                f"Aduan diteruskan ke {unit}."
+                if status == TERDISPOSISI and unit
+                else (
+                    "Aduan diterima dan menunggu verifikasi petugas."
+                    if status == MENUNGGU_VERIFIKASI
+                    else ""
+                )
+            )
+        else:
+            note = mask_identifiers(entry.get("note") or "")
+        lines.append({"status": status, "at": entry.get("at"), "note": note})
+    return lines
+
+
+def case_for_reporter(cases: Collection, tracking_id: str, token_digest: str | None) -> dict | None:
+    """The case a tracking id names, or None. A confidential case needs the digest
+    of its secret token and otherwise answers exactly like an unknown id."""
+    case = cases.find_one({"_id": tracking_id}) if tracking_id else None
+    if case is not None and case.get("privacy") == "rahasia":
+        expected = case.get("access_token_hash") or ""
+        if not token_digest or not secrets.compare_digest(token_digest, expected):
+            return None
+    return case

@@ -28,8 +28,9 @@ from streams.intake import Intake, make_producer
 from web.deps import LoginRequired, Services
 from web.errors import validation_detail
 from web.ratelimit import IntakeLimiter
-from web.routers import console, docs, open311, public
+from web.routers import citizen, console, docs, open311, public
 
+STATIC = Path(__file__).parent / "static"
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
@@ -170,8 +171,10 @@ def create_app(
     app.include_router(console.router)
     app.include_router(docs.router)
     app.include_router(open311.router)
+    app.include_router(citizen.router)
     app.add_exception_handler(open311.Open311Error, open311.error_response)
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS), name="docs-assets")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(
         SessionMiddleware,
         secret_key=session_secret(settings),
@@ -195,10 +198,6 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def readable_422(request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(validation_detail(exc.errors()), status_code=422)
-
-    @app.get("/", include_in_schema=False)
-    def home() -> Response:
-        return RedirectResponse("/admin/triage", status_code=303)
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -200,3 +200,35 @@ def test_the_api_docs_render_offline_under_the_csp(browser, server):
         if "Content Security Policy" in entry["message"]
     ]
     assert not csp, csp
+
+
+def test_a_citizen_files_a_complaint_and_follows_it(browser, server, stack_settings):
+    """/ was the admin login: a citizen had no page. Now: file, get the tracking
+    id, follow the case in Indonesian words; a confidential one needs its token."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(f"{server}/")
+    browser.find_element(By.ID, "text").send_keys(
+        "Air PDAM mati tiga hari di Kabupaten Sleman, hubungi saya 0812-3456-7890"
+    )
+    Select(browser.find_element(By.ID, "privacy")).select_by_value("rahasia")
+    click_and_wait(browser, browser.find_element(By.ID, "kirim"))
+    tracking = browser.find_element(By.ID, "tracking-id").text
+    token = browser.find_element(By.ID, "secret-token").text
+    assert tracking.startswith("LPR-") and token
+    assert wait_for_cases(stack_settings, [tracking], timeout=120) == 1
+
+    browser.get(f"{server}/lacak?id={tracking}")  # without the token: as if unknown
+    assert browser.find_element(By.ID, "not-found").is_displayed()
+    browser.get(f"{server}/")
+    browser.find_element(By.ID, "id").send_keys(tracking)
+    browser.find_element(By.ID, "token").send_keys(token)
+    click_and_wait(browser, browser.find_element(By.ID, "cari"))
+    status = browser.find_element(By.ID, "status").text
+    assert status in {"Terdisposisi", "Menunggu verifikasi"}
+    assert "WIB" in browser.find_element(By.ID, "deadline").text
+    page = browser.page_source
+    assert "0812-3456-7890" not in page and "&lt;telepon&gt;" in page
+    history = browser.find_element(By.ID, "history").text
+    assert "wilayah:" not in history  # routing internals stay internal

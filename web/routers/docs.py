@@ -4,7 +4,8 @@ FastAPI's default /docs loads Swagger UI from a CDN and starts it with an inline
 script: a hub may run without internet, and the app's Content-Security-Policy
 allows scripts from its own origin only, so that page was blank. Swagger UI's
 files come from the ``fastapi-offline`` package (``ASSETS``, mounted by
-``web.main``) and a static script starts it, so the CSP stays as strict as it is.
+``web.main``) and a static script (``static/swagger-init.js``) starts it, so the
+CSP stays as strict as it is.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from importlib.resources import files
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse
 
 router = APIRouter(include_in_schema=False)
 ASSETS = Path(str(files("fastapi_offline") / "static"))
 ASSETS_URL = "/docs/assets"
-INIT_SCRIPT = Path(__file__).parents[1] / "static" / "swagger-init.js"
 
 PAGE = f"""<!doctype html>
 <html lang="id">
@@ -31,7 +31,7 @@ PAGE = f"""<!doctype html>
 <body>
   <div id="swagger-ui"></div>
   <script src="{ASSETS_URL}/swagger-ui-bundle.js"></script>
-  <script src="/docs/init.js"></script>
+  <script src="/static/swagger-init.js"></script>
 </body>
 </html>
 """
@@ -40,8 +40,3 @@ PAGE = f"""<!doctype html>
 @router.get("/docs", response_class=HTMLResponse)
 def docs() -> HTMLResponse:
     return HTMLResponse(PAGE)
-
-
-@router.get("/docs/init.js")
-def docs_init() -> FileResponse:
-    return FileResponse(INIT_SCRIPT, media_type="text/javascript")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from kafka.errors import KafkaError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from casestore.public_view import case_for_reporter
 from streams.intake import IdConflict, IntakeError, stored_lookup, token_hash
 from web.deps import Services, intake_rate_limit, services
 
@@ -140,14 +140,10 @@ def lookup(
     not_found = HTTPException(
         404, "Aduan tidak ditemukan (aduan baru tercatat beberapa detik setelah dikirim)."
     )
-    case = svc.store.cases.find_one({"_id": tracking_id})
+    given = token or x_lapor_token
+    case = case_for_reporter(svc.store.cases, tracking_id, token_hash(given) if given else None)
     if case is None:
         raise not_found
-    if case.get("privacy") == "rahasia":
-        given = token or x_lapor_token or ""
-        expected = case.get("access_token_hash") or ""
-        if not given or not secrets.compare_digest(token_hash(given), expected):
-            raise not_found
     decision = case.get("decision", {})
     return {
         "tracking_id": case["_id"],

@@ -1,0 +1,102 @@
+"""The citizen's pages: file a complaint, follow it with the tracking id.
+
+``/`` was the admin login; a citizen had no page at all. Here the reporter files
+a complaint through the same intake as every channel and reads the case in
+Indonesian words: status, the unit handling it, deadlines in WIB and the history
+(what a person wrote, masked again). A confidential case opens only with its
+secret token and otherwise answers exactly like an unknown id.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse
+from kafka.errors import KafkaError
+
+from casestore.public_view import case_for_reporter, citizen_history
+from casestore.workflow import STATUS_LABELS
+from streams.intake import IntakeError, token_hash
+from web.deps import Services, check_csrf, csrf_token, intake_rate_limit, services, templates
+
+router = APIRouter(include_in_schema=False)
+WIB = timezone(timedelta(hours=7))
+MONTHS = (
+    "Januari Februari Maret April Mei Juni Juli Agustus September Oktober November Desember"
+).split()
+
+
+def wib(value: datetime | None) -> str:
+    """'6 Desember 2026 17.00 WIB' (how Indonesian offices write a time)."""
+    if value is None:
+        return "-"
+    local = value.astimezone(WIB)
+    return f"{local.day} {MONTHS[local.month - 1]} {local.year} {local:%H.%M} WIB"
+
+
+def _page(request: Request, name: str, status_code: int = 200, **context: object) -> HTMLResponse:
+    context = {"csrf": csrf_token(request), "labels": STATUS_LABELS, "wib": wib, **context}
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> HTMLResponse:
+    return _page(request, "warga_home.html", receipt=None, error=None)
+
+
+@router.post(
+    "/aduan",
+    response_class=HTMLResponse,
+    dependencies=[Depends(check_csrf), Depends(intake_rate_limit)],
+)
+def file_complaint(
+    request: Request,
+    text: str = Form(""),
+    region_hint: str = Form(""),
+    privacy: str = Form("public"),
+    name: str = Form(""),
+    phone: str = Form(""),
+    email: str = Form(""),
+    svc: Services = Depends(services),
+) -> HTMLResponse:
+    record = {
+        "text": text if any(ch.isalnum() for ch in text) else "",
+        "region_hint": region_hint or None,
+        "privacy": privacy if privacy in ("public", "anonim", "rahasia") else "public",
+        "reporter": {"name": name, "phone": phone, "email": email},
+    }
+    try:
+        receipt = svc.intake.submit(record, default_channel="web", wait=10)
+    except IntakeError:
+        error = "Isi aduan wajib diisi (paling banyak 20.000 karakter). Periksa lalu kirim lagi."
+        return _page(request, "warga_home.html", 422, receipt=None, error=error)
+    except KafkaError:
+        error = "Layanan sedang sibuk; aduan belum tersimpan. Coba lagi sebentar lagi."
+        return _page(request, "warga_home.html", 503, receipt=None, error=error)
+    return _page(request, "warga_home.html", receipt=receipt, error=None)
+
+
+@router.get("/lacak", response_class=HTMLResponse)
+def follow(
+    request: Request,
+    id: str = Query("", max_length=64),  # noqa: A002 - the form's field name
+    token: str = Query("", max_length=100),
+    svc: Services = Depends(services),
+) -> HTMLResponse:
+    tracking_id = id.strip()
+    digest = token_hash(token.strip()) if token.strip() else None
+    case = case_for_reporter(svc.store.cases, tracking_id, digest)
+    if case is None:
+        return _page(request, "warga_lacak.html", 404, case=None, tracking_id=tracking_id)
+    decision = case.get("decision") or {}
+    view = {
+        "id": case["_id"],
+        "status": case["status"],
+        "unit": decision.get("unit_name"),
+        "submitted_at": case.get("submitted_at"),
+        "deadline_at": case.get("deadline_at"),
+        "text": case.get("text"),
+        "history": citizen_history(case),
+    }
+    return _page(request, "warga_lacak.html", case=view, tracking_id=tracking_id)
