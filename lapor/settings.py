@@ -28,6 +28,9 @@ class Settings(BaseSettings):
         None, description="MLflow tracking URI; unset = SQLite under the state directory."
     )
 
+    related_links: bool = Field(
+        True, description="Link near-identical open complaints of a topic and region."
+    )
     mail_relay_host: str | None = Field(
         None, description="SMTP relay for the e-mail channel's acknowledgements; unset = none."
     )

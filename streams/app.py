@@ -26,6 +26,7 @@ from aiokafka import AIOKafkaConsumer
 from pydantic import ValidationError
 from pymongo.errors import PyMongoError
 
+from casestore.related import RelatedLinker
 from casestore.store import CaseStore, connect
 from lapor.privacy import mask_identifiers
 from lapor.settings import Settings
@@ -255,11 +256,34 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
             settings.store_batch_size,
             settings.batch_within,
             clock,
+            on_stored=queue_for_linking if settings.related_links else None,
         )
         await sink.run()
+
+    # related complaints are linked beside storing, never in its way: the sink hands
+    # the stored ids over after its commit; a full queue skips linking, not storing
+    to_link: asyncio.Queue[list[str]] = asyncio.Queue(maxsize=100)
+
+    def queue_for_linking(ids: list[str]) -> None:
+        try:
+            to_link.put_nowait(ids)
+        except asyncio.QueueFull:
+            log.warning("related-case linking skipped for %d cases (queue full)", len(ids))
+
+    async def related_linker() -> None:
+        linker = RelatedLinker(store.cases)
+        loop = asyncio.get_running_loop()
+        while True:
+            ids = await to_link.get()
+            try:
+                await loop.run_in_executor(None, linker.link, ids)
+            except PyMongoError as exc:
+                log.warning("related-case linking of %d cases failed: %s", len(ids), exc)
 
     if "route" in roles:
         app.agent(submitted, name="route")(route)
     if "store" in roles:
         app.task(case_sink)
+        if settings.related_links:
+            app.task(related_linker)
     return app

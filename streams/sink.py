@@ -78,9 +78,11 @@ class CaseSink:
         batch_size: int,
         within: float,
         clock: StageClock,
+        on_stored: Callable[[list[str]], None] | None = None,
     ) -> None:
         self.consumer, self.store, self.dead_letter = consumer, store, dead_letter
         self.batch_size, self.within, self.clock = batch_size, within, clock
+        self.on_stored = on_stored  # after the commit: work beside storing (related cases)
 
     async def run(self) -> None:
         await self.consumer.start()
@@ -88,8 +90,10 @@ class CaseSink:
             while True:
                 records = await self.next_batch()
                 if records:
-                    await self.handle(records)
+                    stored = await self.handle(records)
                     await self.commit(records)
+                    if self.on_stored and stored:
+                        self.on_stored(stored)
         finally:
             await self.consumer.stop()
 
@@ -113,7 +117,8 @@ class CaseSink:
                 return records
         return records
 
-    async def handle(self, records: list[ConsumerRecord]) -> None:
+    async def handle(self, records: list[ConsumerRecord]) -> list[str]:
+        """Store the batch; returns the ids of the cases now in the store."""
         events, sources = [], []
         with self.clock.stage("store: parse and validate", len(records)):
             for record in records:
@@ -132,6 +137,12 @@ class CaseSink:
                 case_id = events[i]["complaint"]["complaint_id"]
                 log.warning("routed event %s dead-lettered: %s", case_id, why)
                 await self.dead_letter(sources[i], why)
+            return [
+                e["complaint"]["complaint_id"]
+                for i, e in enumerate(events)
+                if i not in stored.rejected
+            ]
+        return []
 
     async def commit(self, records: list[ConsumerRecord], attempts: int = 5) -> None:
         """Commit what was stored. A commit that fails only means the batch may be

@@ -1,0 +1,66 @@
+"""Related complaints: measured on a labelled set of pairs, linked by the worker."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from casestore.related import THRESHOLD, anchors, related
+from casestore.store import CaseStore, connect
+from lapor import stack
+from lapor.cli import submit_records, wait_for_cases
+
+PAIRS = Path(__file__).parents[1] / "data" / "related_pairs.jsonl"
+
+
+def test_the_threshold_links_near_identical_pairs_with_precision_095():
+    """750 pairs built from our seed corpus (README, "Related complaints"): copies,
+    greetings and signatures added, typos, a sentence dropped; and other incidents
+    of the same topic, including one letter filled in for another place."""
+    pairs = [json.loads(line) for line in PAIRS.read_text().splitlines()]
+    decided = [(related(p["a"], p["b"]), p["same"]) for p in pairs]
+    flagged = [same for linked, same in decided if linked]
+    precision = sum(flagged) / len(flagged)
+    recall = len([1 for linked, same in decided if linked and same]) / sum(p["same"] for p in pairs)
+    assert precision >= 0.95, (THRESHOLD, precision)
+    assert recall >= 0.85, (THRESHOLD, recall)  # README: 0.982 / 0.900
+
+
+def test_anchors_tell_two_villages_apart():
+    one = "Jalan rusak parah di Desa Sukamaju RT 03, mohon diperbaiki."
+    assert anchors(one) == {"desa", "sukamaju", "rt", "03"}
+    assert related(one, "Selamat pagi. " + one)
+    assert not related(one, one.replace("Sukamaju", "Mekarsari"))
+
+
+@pytest.mark.integration
+def test_the_worker_links_a_repeated_complaint_both_ways(stack_settings, worker):
+    text = (
+        "Pipa PDAM bocor besar di depan Pasar Godean Kabupaten Sleman sejak tiga hari, "
+        "air terbuang percuma dan jalan licin. Mohon segera diperbaiki."
+    )
+    first = submit_records(stack_settings, [{"id": "REL-1", "text": text}], False)
+    assert wait_for_cases(stack_settings, first, timeout=120) == 1
+    again = [
+        {"id": "REL-2", "text": "Selamat siang. " + text},
+        {"id": "REL-3", "text": text.replace("Godean", "Prambanan")},  # another place
+    ]
+    ids = submit_records(stack_settings, again, False)
+    assert wait_for_cases(stack_settings, ids, timeout=120) == 2
+    store = CaseStore(
+        connect(stack.endpoints(stack_settings).mongodb_uri, stack_settings.mongodb_db)
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        cases = {
+            c["_id"]: c for c in store.cases.find({"_id": {"$in": ["REL-1", "REL-2", "REL-3"]}})
+        }
+        if all("minhash" in c for c in cases.values()) and cases["REL-1"].get("related"):
+            break
+        time.sleep(0.5)
+    assert cases["REL-1"].get("related") == ["REL-2"]
+    assert cases["REL-2"].get("related") == ["REL-1"]
+    assert not cases["REL-3"].get("related")
