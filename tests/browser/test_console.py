@@ -232,3 +232,24 @@ def test_a_citizen_files_a_complaint_and_follows_it(browser, server, stack_setti
     assert "0812-3456-7890" not in page and "&lt;telepon&gt;" in page
     history = browser.find_element(By.ID, "history").text
     assert "wilayah:" not in history  # routing internals stay internal
+
+
+def test_the_case_page_shows_related_complaints(browser, server, accounts, stack_settings, db):
+    from selenium.webdriver.common.by import By
+
+    text = "Lampu PJU mati total sepanjang Jalan Magelang km 7 Kabupaten Sleman sejak Senin."
+    ids = submit_records(
+        stack_settings,
+        [{"id": "BR-REL-1", "text": text}, {"id": "BR-REL-2", "text": f"Tolong pak. {text}"}],
+        progress=False,
+    )
+    assert wait_for_cases(stack_settings, ids, timeout=120) == 2
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not db["cases"].find_one(
+        {"_id": "BR-REL-2", "related": "BR-REL-1"}
+    ):
+        time.sleep(0.5)
+    login(browser, server, "nasional", "kata-sandi-nasional")
+    browser.get(f"{server}/admin/cases/BR-REL-2")
+    related = browser.find_element(By.ID, "related").text
+    assert "1 aduan terkait" in related and "BR-REL-1" in related
