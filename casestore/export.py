@@ -1,7 +1,9 @@
 """Training labels from the case store (``lapor dataset export``).
 
-A case is a label when a person stood behind its route: an admin override (the
-override wins) or an admin's verification or follow-up of the routed case.
+A case is a label when a person stood behind its route: an admin's correction
+(the override wins; the worker records each one from the overridden events in
+``corrections``, the newest decision version wins) or an admin's verification or
+follow-up of the routed case.
 Reporter identities never leave the store, and NIK, phone numbers, e-mails and
 URLs in the text are masked. The output is deterministic (sorted by case id,
 no wall-clock fields), so the same store gives the same file and the same
@@ -21,15 +23,17 @@ from lapor.privacy import mask_identifiers
 HUMAN_CONFIRMED = ("terverifikasi", "ditindaklanjuti", "selesai")
 
 
-def _provenance(case: dict) -> dict | None:
-    if case.get("overridden") and case.get("overrides"):
-        last = case["overrides"][-1]
-        return {
-            "kind": "override",
-            "by": last["by"],
-            "at": last["at"].isoformat(),
-            "reason": last["reason"],
-        }
+def newest_corrections(db: Database) -> dict[str, dict]:
+    """The newest correction of each case (highest decision version; older events,
+    without one, by time), as the worker recorded them from the overridden events
+    (``streams/corrections.py``): a later re-dispatch wins over an earlier one."""
+    newest: dict[str, dict] = {}
+    for c in db["corrections"].find().sort([("decision_version", 1), ("at", 1), ("_id", 1)]):
+        newest[c["complaint_id"]] = c
+    return newest
+
+
+def _verified(case: dict) -> dict | None:
     for entry in case.get("history", []):
         if entry.get("by") != "sistem" and entry.get("status") in HUMAN_CONFIRMED:
             return {"kind": "verified", "by": entry["by"], "at": entry["at"].isoformat()}
@@ -37,24 +41,45 @@ def _provenance(case: dict) -> dict | None:
 
 
 def labelled_cases(db: Database) -> list[dict]:
-    query = {"$or": [{"overridden": True}, {"status": {"$in": list(HUMAN_CONFIRMED)}}]}
+    corrections = newest_corrections(db)
+    confirmed = {"status": {"$in": list(HUMAN_CONFIRMED)}}
+    query = {"$or": [{"_id": {"$in": list(corrections)}}, confirmed]}
+    cases = {case["_id"]: case for case in db["cases"].find(query)}
     rows = []
-    for case in db["cases"].find(query).sort("_id", 1):
-        provenance = _provenance(case)
-        if provenance is None:
-            continue
-        decision = case["decision"]
-        rows.append(
-            {
-                "id": case["_id"],
-                "text": mask_identifiers(case["text"]),
+    for case_id in sorted(set(cases) | set(corrections)):
+        case, correction = cases.get(case_id), corrections.get(case_id)
+        if correction is not None:  # the override wins
+            after = correction["after"]
+            prediction = (case or {}).get("prediction") or {}
+            row = {
+                "agency": after.get("agency"),
+                "topic": after.get("topic"),
+                "model_agency": correction.get("model_agency") or prediction.get("agency"),
+                "model_topic": correction.get("model_topic") or prediction.get("topic"),
+                "text": (case or correction)["text"],
+                "provenance": {
+                    "kind": "override",
+                    "by": correction["by"],
+                    "at": correction["at"].isoformat(),
+                    "reason": correction["reason"],
+                },
+            }
+            if not (row["agency"] and row["topic"]):
+                continue
+        else:
+            provenance = _verified(case)
+            if provenance is None:
+                continue
+            decision = case["decision"]
+            row = {
                 "agency": decision["agency"],
                 "topic": decision["topic"],
                 "model_agency": case["prediction"]["agency"],
                 "model_topic": case["prediction"]["topic"],
+                "text": case["text"],
                 "provenance": provenance,
             }
-        )
+        rows.append({"id": case_id, **row, "text": mask_identifiers(row["text"])})
     return rows
 
 

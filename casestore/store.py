@@ -21,15 +21,28 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
 
 from casestore.users import User
 from casestore.workflow import (
+    BUKAN_WEWENANG,
     MENUNGGU_VERIFIKASI,
     OPEN_STATUSES,
+    REDISPATCHABLE,
     TERDISPOSISI,
     deadline_for,
+    dispatch_update,
     transition_update,
 )
 from lapor.privacy import Sealer, mask_identifiers
 
 CASE_SCHEMA_VERSION = 1
+CORRECTION_FIELDS = (
+    "complaint_id",
+    "by",
+    "reason",
+    "before",
+    "after",
+    "model_agency",
+    "model_topic",
+    "at",
+)
 DUPLICATE_KEY = 11000
 ID_CONFLICT = "id_conflict"  # the dead letter's reason when a used id comes with new content
 # write errors that say "try again" (a stepping-down primary, a shutdown, a
@@ -67,6 +80,9 @@ def case_from_routed(event: dict) -> dict:
     status = STATUS_FROM_ROUTING[decision["status"]]
     routed_at = event["routed_at"]
     hint = complaint.get("region_hint")
+    version = event.get("decision_version") or 1
+    by = event.get("decided_by") or "sistem"
+    note = "; ".join(decision.get("reasons", []))
     return {
         "_id": complaint["complaint_id"],
         "schema_version": CASE_SCHEMA_VERSION,
@@ -79,13 +95,15 @@ def case_from_routed(event: dict) -> dict:
         "created_at": routed_at,
         "prediction": event["prediction"],
         "decision": decision,
+        "decision_version": version,
+        "decided_by": by,
         "status": status,
         "status_since": routed_at,
         "deadline_at": deadline_for(status, routed_at),
         "escalated": False,
         "escalated_to": None,
-        "overridden": False,
-        "auto_routed": status == TERDISPOSISI,
+        "overridden": version > 1,
+        "auto_routed": status == TERDISPOSISI and version == 1,
         "access_token_hash": complaint.get("access_token_hash"),
         "content_sha256": complaint.get("content_sha256"),
         "lat": complaint.get("lat"),
@@ -95,8 +113,9 @@ def case_from_routed(event: dict) -> dict:
             {
                 "status": status,
                 "at": routed_at,
-                "by": "sistem",
-                "note": "; ".join(decision.get("reasons", [])),
+                "by": by,
+                "note": note if version == 1 else f"{note}; {event.get('reason') or ''}",
+                "version": version,
             }
         ],
         "overrides": [],
@@ -110,6 +129,7 @@ class Stored:
 
     new: int = 0
     rejected: dict[int, str] = field(default_factory=dict)
+    redispatched: int = 0  # stored cases a newer decision version was applied to
 
 
 class CaseStore:
@@ -165,7 +185,43 @@ class CaseStore:
         self._reject_conflicts(
             [docs[d] for d in duplicates], [positions[d] for d in duplicates], result.rejected
         )
+        newer = [
+            events[positions[d]]
+            for d in duplicates
+            if positions[d] not in result.rejected
+            and (events[positions[d]].get("decision_version") or 1) > 1
+        ]
+        result.redispatched = sum(self.apply_decision(event) for event in newer)
         return result
+
+    def apply_decision(self, event: dict, attempts: int = 5) -> bool:
+        """A re-dispatch's routed event on a stored case: applied only when its
+        ``decision_version`` is newer than the case's, so a replayed or stale event
+        never rolls a newer decision back, and one already applied (the console
+        writes its own re-dispatch first) changes nothing. Each write matches the
+        version and status it read (compare-and-set); a lost race reads again."""
+        case_id, version = event["complaint"]["complaint_id"], event["decision_version"]
+        for _ in range(attempts):
+            case = self.cases.find_one(
+                {"_id": case_id}, {"decision": 1, "decision_version": 1, "status": 1}
+            )
+            if case is None or case.get("decision_version", 1) >= version:
+                return False
+            if case["status"] not in REDISPATCHABLE:
+                return False  # closed meanwhile: the console refuses this too
+            update = dispatch_update(
+                case,
+                event["decision"],
+                version,
+                event.get("decided_by") or "sistem",
+                event.get("reason") or "",
+                event["routed_at"],
+            )
+            update["$set"]["decided_by"] = event.get("decided_by") or "sistem"
+            match = {"_id": case_id, "status": case["status"], **_version_is(case)}
+            if self.cases.update_one(match, update).modified_count:
+                return True
+        return False
 
     def _reject_conflicts(self, docs: list[dict], positions: list[int], rejected: dict) -> None:
         """A duplicate id is a replay when the stored case has the same content
@@ -200,6 +256,37 @@ class CaseStore:
                     raise
                 rejected[i] = _refused(str(exc), exc.code)
         return new
+
+    def record_corrections(self, events: Sequence[dict]) -> int:
+        """Overridden events (``CaseOverridden`` as dicts) -> the ``corrections``
+        collection the training export reads, one document per (case, decision
+        version): a replayed event finds its document there and changes nothing.
+        Returns how many were new."""
+        ops = []
+        for event in events:
+            version = event.get("decision_version")
+            key = f"v{version}" if version else f"t{event['at'].isoformat()}"
+            doc = {
+                **{k: event.get(k) for k in CORRECTION_FIELDS},
+                "decision_version": version or 0,  # older events: before any version
+                "text": mask_identifiers(event["text"]),
+            }
+            ops.append(
+                UpdateOne(
+                    {"_id": f"{event['complaint_id']}#{key}"}, {"$setOnInsert": doc}, upsert=True
+                )
+            )
+        if not ops:
+            return 0
+        try:
+            return self.db["corrections"].bulk_write(ops, ordered=False).upserted_count
+        except BulkWriteError as exc:  # two workers upserting one id: already recorded
+            errors = exc.details.get("writeErrors", [])
+            if exc.details.get("writeConcernErrors") or any(
+                e.get("code") != DUPLICATE_KEY for e in errors
+            ):
+                raise
+            return exc.details.get("nUpserted", 0)
 
     def content_of(self, ids: Sequence[str]) -> dict[str, str | None]:
         """Stored content fingerprints of these ids (absent ids are left out): what
@@ -255,17 +342,43 @@ class CaseStore:
     def list_for(
         self, user: User, query: dict | None = None, limit: int = 50, skip: int = 0
     ) -> list[dict]:
-        cursor = self.cases.find(self.scoped(user, query)).sort("created_at", DESCENDING)
+        # newest first; the id breaks ties so that pages neither repeat nor skip a case
+        cursor = self.cases.find(self.scoped(user, query)).sort(
+            [("created_at", DESCENDING), ("_id", ASCENDING)]
+        )
         return list(cursor.skip(skip).limit(limit))
 
-    def triage_query(self, now: datetime | None = None) -> dict:
+    def count_for(self, user: User, query: dict | None = None) -> int:
+        return self.cases.count_documents(self.scoped(user, query))
+
+    def triage_query(self, now: datetime | None = None, queue: str = "") -> dict:
+        """The triage queue, or one of its parts (``TRIAGE_QUEUES``)."""
         now = now or datetime.now(UTC)
-        return {
-            "$or": [
-                {"status": MENUNGGU_VERIFIKASI},
-                {"status": {"$in": sorted(OPEN_STATUSES)}, "deadline_at": {"$lt": now}},
-            ]
+        parts = {
+            "verifikasi": {"status": MENUNGGU_VERIFIKASI},
+            "dialihkan": {"status": BUKAN_WEWENANG},
+            "lewat": {"status": {"$in": sorted(OPEN_STATUSES)}, "deadline_at": {"$lt": now}},
         }
+        if queue in parts:
+            return parts[queue]
+        return {"$or": list(parts.values())}
+
+    def ask(self, user: User, case_id: str, question: str, now: datetime | None = None) -> None:
+        """A request to the reporter for more information (``question`` masked by
+        the caller): recorded in the history, shown to the citizen; no status change."""
+        now = now or datetime.now(UTC)
+        case = self.find_for(user, case_id)
+        if case is None:
+            raise LookupError(case_id)
+        entry = {
+            "status": case["status"],
+            "at": now,
+            "by": user.username,
+            "note": f"minta informasi: {question}",
+            "public_note": f"unit meminta informasi tambahan: {question}",
+        }
+        self.cases.update_one(self.scoped(user, {"_id": case_id}), {"$push": {"history": entry}})
+        self.audit("info_request", case_id, user.username, question, {}, {}, now)
 
     def change_status(self, user: User, case_id: str, to: str, why: str) -> dict:
         case = self.find_for(user, case_id)
@@ -278,44 +391,39 @@ class CaseStore:
         )
         return self.cases.find_one({"_id": case_id})
 
-    def record_override(
-        self, user: User, case_id: str, decision: dict, reason: str, now: datetime | None = None
-    ) -> tuple[dict, dict]:
-        """Replace the routing decision; returns (before, after) for the audit and the event."""
+    def redispatch(
+        self,
+        user: User,
+        case: dict,
+        decision: dict,
+        reason: str,
+        now: datetime | None = None,
+    ) -> tuple[int, dict]:
+        """Give the case ``decision`` as its next decision version (``dispatch_update``);
+        returns (the new version, the decision's fields before) for the events.
+        Compare-and-set on the version and status the console showed: Stale when
+        someone changed the case meanwhile (two admins re-dispatching at once)."""
         if not reason.strip():
-            raise ValueError("a reason is required")
-        case = self.find_for(user, case_id)
-        if case is None:
-            raise LookupError(case_id)
+            raise ValueError("Alasan wajib diisi.")
         now = now or datetime.now(UTC)
+        version = case.get("decision_version", 1) + 1
         before = {k: case["decision"].get(k) for k in decision}
-        entry = {
+        update = dispatch_update(case, decision, version, user.username, reason, now)
+        update["$set"]["decided_by"] = user.username
+        update["$push"]["overrides"] = {
             "at": now,
             "by": user.username,
             "reason": reason.strip(),
             "before": before,
             "after": decision,
+            "version": version,
         }
-        sets = {f"decision.{k}": v for k, v in decision.items()}
-        sets.update({"overridden": True, "escalated": False, "escalated_to": None})
-        push: dict = {"overrides": entry}
-        if case["status"] == MENUNGGU_VERIFIKASI and decision.get("unit_id"):
-            sets.update(
-                {
-                    "status": TERDISPOSISI,
-                    "status_since": now,
-                    "deadline_at": deadline_for(TERDISPOSISI, now),
-                }
-            )
-            push["history"] = {
-                "status": TERDISPOSISI,
-                "at": now,
-                "by": user.username,
-                "note": f"rute dikoreksi: {reason.strip()}",
-            }
-        self.cases.update_one({"_id": case_id}, {"$set": sets, "$push": push})
-        self.audit("override", case_id, user.username, reason, before, decision, now)
-        return before, decision
+        read = {"_id": case["_id"], "status": case["status"], **_version_is(case)}
+        match = self.scoped(user, read)
+        if not self.cases.update_one(match, update).modified_count:
+            raise Stale(case["_id"])
+        self.audit("override", case["_id"], user.username, reason, before, decision, now)
+        return version, before
 
     def escalate_overdue(self, now: datetime | None = None) -> int:
         """Flag overdue open cases once, record it, and show them to the tier above."""
@@ -329,7 +437,8 @@ class CaseStore:
         )
         n = 0
         for case in overdue:
-            above = unit_above(case["decision"])
+            # a unit's "not our authority" waits for the hub, not for the tier above
+            above = unit_above(case["decision"]) if case["status"] != BUKAN_WEWENANG else None
             note = f"lewat tenggat; dieskalasi ke {above or 'admin nasional'}"
             result = self.cases.update_one(
                 {"_id": case["_id"], "escalated": {"$ne": True}},
@@ -451,6 +560,19 @@ class CaseStore:
 
     def count(self, query: dict | None = None) -> int:
         return self.cases.count_documents(query or {})
+
+
+class Stale(Exception):
+    """The case changed since it was read (another admin, another event)."""
+
+
+def _version_is(case: dict) -> dict:
+    """Matches the decision version ``case`` had when read (a case stored before
+    versions existed has none: version 1)."""
+    version = case.get("decision_version", 1)
+    if version == 1:
+        return {"$or": [{"decision_version": 1}, {"decision_version": {"$exists": False}}]}
+    return {"decision_version": version}
 
 
 def _refused(message: str | None, code: int | None) -> str:

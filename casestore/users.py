@@ -3,8 +3,11 @@
 Roles (SP4N-LAPOR! practice):
 * ``national_admin``: everything;
 * ``regional_coordinator``: the cases of their province ("63") or regency ("63.03");
+  re-dispatches them to units inside that region only;
 * ``agency_liaison``: the cases of their unit ("kabupaten_kota:63.03:pdam"), and
-  the overdue cases escalated to it from the tier below.
+  the overdue cases escalated to it from the tier below; follows them up,
+  answers, asks for information or declares them ``bukan_wewenang`` (with a
+  reason) for the hub to re-dispatch, and never routes a case itself.
 """
 
 from __future__ import annotations
@@ -56,6 +59,21 @@ class User:
     @property
     def is_national(self) -> bool:
         return self.role == "national_admin"
+
+    @property
+    def may_redispatch(self) -> bool:
+        """Admins route; a unit's liaison never does (it declares bukan_wewenang)."""
+        return self.role in ("national_admin", "regional_coordinator")
+
+    def covers(self, decision: dict) -> bool:
+        """Whether a decision's region is inside this admin's scope: where a
+        regional coordinator may re-dispatch a case to (national admins: anywhere)."""
+        if self.role == "national_admin":
+            return True
+        if self.role == "regional_coordinator":
+            field = "regency_code" if "." in (self.scope or "") else "province_code"
+            return decision.get(field) == self.scope
+        return False
 
     def case_filter(self) -> dict:
         """The MongoDB filter every case query of this user is ANDed with."""

@@ -48,12 +48,26 @@ ALLOWED = {
 # working days allowed in each status before the case is overdue
 VERIFICATION_DAYS = 3  # verify and forward
 FOLLOW_UP_DAYS = 5  # the unit's follow-up
+# a unit declared "not our authority": the hub re-dispatches it within one working
+# day (the "Dialihkan / bukan wewenang" queue); a choice, the SOP names none
+REDISPATCH_DAYS = 1
 DEADLINE_DAYS = {
     MENUNGGU_VERIFIKASI: VERIFICATION_DAYS,
     TERVERIFIKASI: VERIFICATION_DAYS,
     TERDISPOSISI: FOLLOW_UP_DAYS,
+    BUKAN_WEWENANG: REDISPATCH_DAYS,
 }
 OPEN_STATUSES = frozenset(DEADLINE_DAYS) | {DITINDAKLANJUTI}
+# what an agency liaison may do with its unit's case: follow it up, answer it
+# (selesai) or send it back to the hub as not its authority; never route it
+LIAISON_STATUSES = frozenset({DITINDAKLANJUTI, SELESAI, BUKAN_WEWENANG})
+# statuses from which an admin may re-dispatch a case to another unit
+REDISPATCHABLE = frozenset(
+    {MENUNGGU_VERIFIKASI, TERVERIFIKASI, TERDISPOSISI, DITINDAKLANJUTI, BUKAN_WEWENANG}
+)
+# a re-dispatch moves the case to the new unit's queue with a fresh deadline unless
+# the same unit already works on it (then only the decision is corrected)
+WORKING = frozenset({TERDISPOSISI, DITINDAKLANJUTI})
 WIB = timedelta(hours=7)  # deadlines fall at the end of a working day in Jakarta time
 
 
@@ -96,12 +110,14 @@ def transition_update(case: dict, to: str, by: str, why: str, now: datetime | No
     """The MongoDB update for a status change; raises TransitionError if not allowed."""
     current = case["status"]
     if to not in ALLOWED:
-        raise TransitionError(f"unknown status {to!r}")
+        raise TransitionError(f"Status {to!r} tidak dikenal.")
     if to not in ALLOWED[current]:
-        allowed = ", ".join(sorted(ALLOWED[current])) or "none"
-        raise TransitionError(f"cannot go from {current} to {to} (allowed: {allowed})")
+        allowed = ", ".join(sorted(ALLOWED[current])) or "tidak ada"
+        raise TransitionError(
+            f"Status {current} tidak dapat diubah ke {to} (yang diizinkan: {allowed})."
+        )
     if not why.strip():
-        raise TransitionError("a reason is required")
+        raise TransitionError("Alasan wajib diisi.")
     now = now or datetime.now(UTC)
     return {
         "$set": {
@@ -121,3 +137,76 @@ def is_overdue(case: dict, now: datetime | None = None) -> bool:
         and case.get("status") in OPEN_STATUSES
         and deadline < (now or datetime.now(UTC))
     )
+
+
+def dispatch_update(
+    case: dict,
+    decision: dict,
+    version: int,
+    by: str,
+    why: str,
+    now: datetime,
+) -> dict:
+    """The MongoDB update of a re-dispatch: decision ``version`` replaces the
+    routing decision. When the case goes to another unit, or to a unit while none
+    works on it (triage, bukan wewenang), it is *dialihkan*: status terdisposisi,
+    a fresh follow-up deadline for the new unit, and a history line the citizen
+    sees (``public_note``, "dialihkan ke <unit>"). When the same unit already works
+    on it, only the decision changes (a topic corrected), noted for staff only."""
+    moved = case["decision"].get("unit_id") != decision.get("unit_id") or (
+        case["status"] not in WORKING
+    )
+    sets: dict = {f"decision.{k}": v for k, v in decision.items()}
+    sets.update(
+        {
+            "decision_version": version,
+            "overridden": True,
+            "escalated": False,
+            "escalated_to": None,
+        }
+    )
+    entry = {"status": case["status"], "at": now, "by": by, "version": version}
+    if moved and decision.get("unit_id"):
+        unit = decision.get("unit_name") or decision["unit_id"]
+        sets.update(
+            {
+                "status": TERDISPOSISI,
+                "status_since": now,
+                "deadline_at": deadline_for(TERDISPOSISI, now),
+            }
+        )
+        entry.update(
+            status=TERDISPOSISI,
+            note=f"dialihkan ke {unit}: {why.strip()}",
+            public_note=f"dialihkan ke {unit}",
+        )
+    else:
+        entry["note"] = f"rute dikoreksi: {why.strip()}"
+    return {"$set": sets, "$push": {"history": entry}}
+
+
+TRIAGE_REASONS = {
+    "keyakinan": "keyakinan rendah",
+    "wilayah_tidak_diketahui": "wilayah tidak diketahui",
+    "wilayah_ambigu": "wilayah ambigu",
+    BUKAN_WEWENANG: "bukan wewenang",
+    "lewat_tenggat": "lewat tenggat",
+}
+
+
+def triage_reasons(case: dict, now: datetime | None = None) -> list[str]:
+    """Why a case is in the triage queue (keys of ``TRIAGE_REASONS``)."""
+    reasons = []
+    if case.get("status") == MENUNGGU_VERIFIKASI:
+        decision, prediction = case.get("decision") or {}, case.get("prediction") or {}
+        said = " ".join(decision.get("reasons") or [])
+        if "triase:keyakinan" in said or prediction.get("confident") is False:
+            reasons.append("keyakinan")
+        if "triase:wilayah" in said or not decision.get("unit_id"):
+            ambiguous = len(decision.get("region_candidates") or []) > 1
+            reasons.append("wilayah_ambigu" if ambiguous else "wilayah_tidak_diketahui")
+    if case.get("status") == BUKAN_WEWENANG:
+        reasons.append(BUKAN_WEWENANG)
+    if is_overdue(case, now):
+        reasons.append("lewat_tenggat")
+    return reasons

@@ -1,7 +1,8 @@
 """The routing worker: a faust app whose agent reads like the data flow.
 
-    lapor.complaints.submitted --route--> lapor.complaints.routed --sink--> MongoDB
+    lapor.complaints.submitted --route--> lapor.complaints.routed --sink--> MongoDB cases
                      bad input --route--> lapor.complaints.dlq <--sink-- bad input
+    lapor.cases.overridden --corrections--> MongoDB corrections (the training export)
 
 The route agent takes batches (``stream.take_events``): the model classifies a
 batch in one call. Values are read as raw bytes so that a malformed event can
@@ -32,6 +33,7 @@ from lapor.privacy import mask_identifiers
 from lapor.settings import Settings
 from routing_rules.engine import Router
 from streams import fetch_pause
+from streams.corrections import CorrectionSink
 from streams.decide import ModelHolder, ModelSource, decide
 from streams.events import SCHEMA_VERSION, ComplaintSubmitted, DeadLetter
 from streams.sink import CaseSink
@@ -234,23 +236,37 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
         )
 
     async def sink_dead_letter(record: object, reason: str) -> None:
-        await (await send_dead_letter(record.value, reason, settings.topic_routed, record))
+        await (await send_dead_letter(record.value, reason, record.topic, record))
 
-    async def case_sink() -> None:
-        """Routed events -> cases (``streams/sink.py``); its own consumer group."""
-        consumer = AIOKafkaConsumer(
-            settings.topic_routed,
+    def consumer(topic: str, group: str) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            topic,
             bootstrap_servers=bootstrap,
-            group_id=f"{settings.worker_id}-sink",
+            group_id=f"{settings.worker_id}-{group}",
             group_instance_id=(
-                f"{settings.worker_instance}-sink" if settings.worker_instance else None
+                f"{settings.worker_instance}-{group}" if settings.worker_instance else None
             ),
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=settings.store_batch_size,
         )
+
+    async def case_sink() -> None:
+        """Routed events -> cases (``streams/sink.py``); its own consumer group."""
         sink = CaseSink(
-            consumer,
+            consumer(settings.topic_routed, "sink"),
+            store,
+            sink_dead_letter,
+            settings.store_batch_size,
+            settings.batch_within,
+            clock,
+        )
+        await sink.run()
+
+    async def correction_sink() -> None:
+        """Overridden events -> training corrections (``streams/corrections.py``)."""
+        sink = CorrectionSink(
+            consumer(settings.topic_overridden, "corrections"),
             store,
             sink_dead_letter,
             settings.store_batch_size,
@@ -284,6 +300,7 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
         app.agent(submitted, name="route")(route)
     if "store" in roles:
         app.task(case_sink)
+        app.task(correction_sink)
         if settings.related_links:
             app.task(related_linker)
     return app

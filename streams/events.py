@@ -121,12 +121,49 @@ class DecisionPayload(BaseModel):
     reasons: list[str] = []
 
 
+ROUTER = "sistem"  # ``decided_by`` of the worker's own routing (the history's word for it)
+MAX_DECISION_VERSION = 100_000
+
+
 class ComplaintRouted(Event):
+    """A routing decision for a complaint, on ``lapor.complaints.routed``: what the
+    case sink stores and what units' own systems subscribe to.
+
+    The worker publishes version 1 (``decided_by`` = ``sistem``). Each re-dispatch
+    in the console publishes the same complaint again with the next
+    ``decision_version``, the admin's username in ``decided_by`` and the reason:
+    the new unit hears of the case the way it hears of any other. Consumers keep
+    the newest version they have seen and ignore older ones (a replay never rolls
+    a decision back); an event without these fields is version 1 by the worker."""
+
     schema_version: int = SCHEMA_VERSION
     complaint: ComplaintSubmitted
     prediction: PredictionPayload
     decision: DecisionPayload
     routed_at: datetime = Field(default_factory=utcnow)
+    decision_version: int = Field(1, ge=1, le=MAX_DECISION_VERSION)
+    decided_by: str = Field(ROUTER, min_length=1, max_length=200)
+    reason: str | None = Field(None, max_length=2_000)
+
+
+class CaseOverridden(Event):
+    """A person corrected a routing decision, on ``lapor.cases.overridden``: the
+    correction the training export learns from (the worker records it in the
+    ``corrections`` collection, ``streams/corrections.py``). Published with the
+    re-dispatch's routed event of the same ``decision_version``; ``text`` is
+    masked. Older events have no ``decision_version`` (None)."""
+
+    schema_version: int = SCHEMA_VERSION
+    complaint_id: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+    decision_version: int | None = Field(None, ge=2, le=MAX_DECISION_VERSION)
+    by: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=2_000)
+    before: dict[str, str | None]
+    after: dict[str, str | None]
+    text: str = Field(min_length=1, max_length=20_000)
+    model_agency: str | None = Field(None, max_length=64)
+    model_topic: str | None = Field(None, max_length=64)
+    at: datetime = Field(default_factory=utcnow)
 
 
 class DeadLetter(BaseModel):

@@ -34,7 +34,7 @@ from routing_rules.taxonomy import Taxonomy, taxonomy
 from streams.events import ComplaintRouted
 
 ROUTING_STATUSES = frozenset({ROUTED, TRIAGE})
-REGION_SOURCES = frozenset({None, "region_hint", "sms_keyword", "text"})
+REGION_SOURCES = frozenset({None, "region_hint", "sms_keyword", "text", "admin"})
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 CLOCK_SKEW = timedelta(days=1)
 MAX_DEPTH = 6  # event > complaint/prediction/decision > top3 > item > value

@@ -8,12 +8,15 @@ from casestore.store import unit_above
 from casestore.users import User
 from casestore.workflow import (
     ALLOWED,
+    LIAISON_STATUSES,
     TransitionError,
     add_working_days,
     deadline_for,
+    dispatch_update,
     is_overdue,
     is_working_day,
     transition_update,
+    triage_reasons,
 )
 
 
@@ -59,12 +62,12 @@ def test_allowed_transition_is_recorded():
     [("selesai", "terdisposisi"), ("diarsipkan", "selesai"), ("menunggu_verifikasi", "selesai")],
 )
 def test_forbidden_transitions(current, to):
-    with pytest.raises(TransitionError, match=f"cannot go from {current} to {to}"):
+    with pytest.raises(TransitionError, match=f"Status {current} tidak dapat diubah ke {to}"):
         transition_update({"status": current}, to, "a", "alasan")
 
 
 def test_reason_is_required_and_every_status_is_known():
-    with pytest.raises(TransitionError, match="reason"):
+    with pytest.raises(TransitionError, match="Alasan wajib diisi"):
         transition_update({"status": "menunggu_verifikasi"}, "terverifikasi", "a", "  ")
     for targets in ALLOWED.values():
         assert targets <= set(ALLOWED)
@@ -89,3 +92,67 @@ def test_role_scoping_filters():
     assert User("l", "agency_liaison", unit).case_filter() == {
         "$or": [{"decision.unit_id": unit}, {"escalated_to": unit}]
     }
+
+
+def test_bukan_wewenang_waits_one_working_day_for_the_hub():
+    friday = datetime(2026, 8, 14, 3, 0, tzinfo=UTC)
+    # Mon 17 Aug is a holiday: the hub has until the end of Tue 18 Aug WIB
+    assert deadline_for("bukan_wewenang", friday) == datetime(2026, 8, 18, 16, 59, 59, tzinfo=UTC)
+    late = {"status": "bukan_wewenang", "deadline_at": datetime(2020, 1, 1, tzinfo=UTC)}
+    assert is_overdue(late)
+    assert triage_reasons(late) == ["bukan_wewenang", "lewat_tenggat"]
+
+
+def test_a_liaison_never_routes_nor_verifies():
+    assert LIAISON_STATUSES == {"ditindaklanjuti", "selesai", "bukan_wewenang"}
+
+
+UNIT_A = {"unit_id": "kabupaten_kota:34.04:pdam", "unit_name": "PDAM Kabupaten Sleman"}
+UNIT_B = {"unit_id": "kabupaten_kota:34.02:pdam", "unit_name": "PDAM Kabupaten Bantul"}
+
+
+def test_redispatch_to_another_unit_resets_its_deadline_and_tells_the_citizen():
+    now = datetime(2026, 8, 14, 3, 0, tzinfo=UTC)
+    case = {"status": "bukan_wewenang", "decision": dict(UNIT_A)}
+    update = dispatch_update(case, dict(UNIT_B), 3, "admin1", " salah kabupaten ", now)
+    sets, entry = update["$set"], update["$push"]["history"]
+    assert sets["decision_version"] == 3 and sets["decision.unit_id"] == UNIT_B["unit_id"]
+    assert sets["status"] == "terdisposisi" and sets["status_since"] == now
+    assert sets["deadline_at"] == add_working_days(now, 5)
+    assert sets["escalated"] is False and sets["escalated_to"] is None
+    assert entry["public_note"] == "dialihkan ke PDAM Kabupaten Bantul"
+    assert entry["note"] == "dialihkan ke PDAM Kabupaten Bantul: salah kabupaten"
+    assert entry["by"] == "admin1" and entry["version"] == 3
+
+
+def test_a_topic_corrected_for_the_unit_at_work_keeps_its_deadline():
+    now = datetime(2026, 8, 14, 3, 0, tzinfo=UTC)
+    case = {"status": "ditindaklanjuti", "decision": dict(UNIT_A)}
+    update = dispatch_update(case, {**UNIT_A, "topic": "tagihan_air"}, 2, "a", "topik", now)
+    assert "status" not in update["$set"] and "deadline_at" not in update["$set"]
+    assert "public_note" not in update["$push"]["history"]
+    # the same unit, but nobody works on it yet (back from bukan wewenang): dispatched
+    case = {"status": "bukan_wewenang", "decision": dict(UNIT_A)}
+    assert dispatch_update(case, dict(UNIT_A), 2, "a", "tetap", now)["$set"]["status"] == (
+        "terdisposisi"
+    )
+
+
+def test_triage_reasons_say_why_a_case_waits():
+    low = {
+        "status": "menunggu_verifikasi",
+        "prediction": {"confident": False},
+        "decision": {"unit_id": "kabupaten_kota:34.04:pdam", "reasons": []},
+    }
+    assert triage_reasons(low) == ["keyakinan"]
+    unknown = {
+        "status": "menunggu_verifikasi",
+        "prediction": {"confident": True},
+        "decision": {"unit_id": None, "reasons": ["triase:wilayah — x"], "region_candidates": []},
+    }
+    assert triage_reasons(unknown) == ["wilayah_tidak_diketahui"]
+    ambiguous = {
+        **unknown,
+        "decision": {**unknown["decision"], "region_candidates": ["32.01", "32.71"]},
+    }
+    assert triage_reasons(ambiguous) == ["wilayah_ambigu"]

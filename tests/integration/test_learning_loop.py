@@ -4,12 +4,13 @@ a running worker without a restart."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
 from casestore.export import export_labels
 from casestore.store import CaseStore, connect
-from casestore.users import User
+from casestore.users import User, UserStore
 from classifier.corpus import split_corpus
 from classifier.registry import (
     MODEL_NAME,
@@ -22,6 +23,7 @@ from classifier.registry import (
 from classifier.train import train_model
 from lapor import stack
 from lapor.cli import submit_records, wait_for_cases
+from tests.integration.test_security import csrf, login, make_client
 
 pytestmark = pytest.mark.integration
 
@@ -83,7 +85,7 @@ def test_gate_refuses_a_worse_candidate_with_figures(stack_settings, seed_record
 
 
 def test_export_takes_overrides_and_verified_cases_without_identities(
-    stack_settings, store, tmp_path
+    stack_settings, worker, store, tmp_path
 ):
     ids = submit_records(
         stack_settings,
@@ -100,12 +102,26 @@ def test_export_takes_overrides_and_verified_cases_without_identities(
     )
     assert wait_for_cases(stack_settings, ids, timeout=120) == 3
     admin = User("admin-x", "national_admin", None)
-    store.record_override(
-        admin,
-        "EX-OVR",
-        {"agency": "dinas_perhubungan", "topic": "penerangan_jalan_umum"},
-        "PJU, bukan PLN",
-    )
+    # the console's re-dispatch: the worker records the correction from its event
+    UserStore(store.db).create("export-admin", "sandi-ekspor-admin-7", "national_admin")
+    with make_client(stack_settings) as client:
+        assert login(client, "export-admin", "sandi-ekspor-admin-7").status_code == 303
+        answer = client.post(
+            "/admin/cases/EX-OVR/override",
+            data={
+                "agency": "dinas_perhubungan",
+                "topic": "penerangan_jalan_umum",
+                "tier": "kabupaten_kota",
+                "region": "Kabupaten Sleman",
+                "reason": "PJU, bukan PLN",
+                "csrf_token": csrf(client, "/admin/triage"),
+            },
+        )
+    assert answer.status_code == 303 and "error" not in answer.headers["location"]
+    deadline = time.monotonic() + 60
+    while not store.db["corrections"].count_documents({"complaint_id": "EX-OVR"}):
+        assert time.monotonic() < deadline, "the worker recorded no correction"
+        time.sleep(0.3)
     case = store.cases.find_one({"_id": "EX-VER"})
     if case["status"] == "menunggu_verifikasi":
         store.change_status(admin, "EX-VER", "terverifikasi", "rute benar")

@@ -3,21 +3,60 @@ manual entry and the dashboard. Server-rendered; every query is scoped by role."
 
 from __future__ import annotations
 
-import json
+import math
 from datetime import UTC, datetime
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from kafka.errors import KafkaError
 
+from casestore.store import Stale
 from casestore.users import Throttled, User, UserError
-from casestore.workflow import ALLOWED, STATUS_LABELS, TransitionError, is_overdue
+from casestore.workflow import (
+    ALLOWED,
+    LIAISON_STATUSES,
+    REDISPATCHABLE,
+    STATUS_LABELS,
+    TRIAGE_REASONS,
+    TransitionError,
+    is_overdue,
+    triage_reasons,
+)
 from lapor.privacy import Sealer, mask_identifiers
 from routing_rules.regions import region_codes, region_index
+from streams.events import CaseOverridden, ComplaintRouted, ComplaintSubmitted
 from streams.intake import IntakeError
 from web.deps import Services, check_csrf, csrf_token, current_user, services, templates
 
 router = APIRouter(tags=["console"])
 PAGE = 50
+TRIAGE_QUEUES = {  # the triage page's tabs: query value -> label
+    "": "Semua",
+    "verifikasi": "Menunggu verifikasi",
+    "dialihkan": "Dialihkan / bukan wewenang",
+    "lewat": "Lewat tenggat",
+}
+# the decision fields an overridden event carries before and after
+OVERRIDE_FIELDS = (
+    "agency",
+    "topic",
+    "tier",
+    "unit_id",
+    "unit_name",
+    "province_code",
+    "province",
+    "regency_code",
+    "regency",
+)
+NO_REDISPATCH = (
+    "Penghubung instansi tidak dapat mengalihkan aduan. Jika aduan ini bukan wewenang "
+    "unit Anda, ubah statusnya ke Bukan wewenang dengan alasan: admin akan mengalihkannya."
+)
+LIAISON_ONLY = (
+    "Penghubung instansi hanya dapat menindaklanjuti, menyelesaikan, atau menyatakan "
+    "aduan bukan wewenang; verifikasi dan pengalihan dilakukan admin."
+)
 
 
 def page(request: Request, name: str, user: User | None, **context: object) -> HTMLResponse:
@@ -76,19 +115,46 @@ def admin_home() -> Response:
     return RedirectResponse("/admin/triage", status_code=303)
 
 
+def paged(svc: Services, user: User, query: dict, number: int) -> dict:
+    """One page of a case list (newest first) and where it is among the pages."""
+    total = svc.store.count_for(user, query)
+    pages = max(1, math.ceil(total / PAGE))
+    number = min(max(1, number), pages)
+    cases = svc.store.list_for(user, query, limit=PAGE, skip=(number - 1) * PAGE)
+    return {"cases": cases, "total": total, "page": number, "pages": pages}
+
+
+def page_link(request: Request, number: int) -> str:
+    """The same list with the same filters, another page."""
+    url = request.url.include_query_params(page=number)
+    return f"{url.path}?{url.query}"
+
+
 @router.get("/admin/triage", response_class=HTMLResponse)
 def triage(
-    request: Request, user: User = Depends(current_user), svc: Services = Depends(services)
+    request: Request,
+    queue: str = "",
+    page_number: int = Query(1, alias="page", ge=1, le=100_000),
+    user: User = Depends(current_user),
+    svc: Services = Depends(services),
 ) -> HTMLResponse:
-    cases = svc.store.list_for(user, svc.store.triage_query(), limit=PAGE)
+    """Every case waiting for the hub, a page at a time, each with why it is there."""
+    if queue not in TRIAGE_QUEUES:
+        queue = ""
+    now = datetime.now(UTC)
+    listing = paged(svc, user, svc.store.triage_query(now, queue), page_number)
     return page(
         request,
         "cases.html",
         user,
         title="Antrean triase",
-        cases=cases,
-        filters={},
-        now=datetime.now(UTC),
+        **listing,
+        filters={"queue": queue},
+        queues=TRIAGE_QUEUES,
+        reasons_of=lambda case: triage_reasons(case, now),
+        page_link=lambda number: page_link(request, number),
+        REASON_LABELS=TRIAGE_REASONS,
+        now=now,
         is_overdue=is_overdue,
     )
 
@@ -100,6 +166,7 @@ def case_list(
     tier: str = "",
     agency: str = "",
     q: str = "",
+    page_number: int = Query(1, alias="page", ge=1, le=100_000),
     user: User = Depends(current_user),
     svc: Services = Depends(services),
 ) -> HTMLResponse:
@@ -112,13 +179,13 @@ def case_list(
         query["decision.agency"] = agency
     if q:
         query["_id"] = q.strip()
-    cases = svc.store.list_for(user, query, limit=PAGE)
     return page(
         request,
         "cases.html",
         user,
         title="Daftar aduan",
-        cases=cases,
+        **paged(svc, user, query, page_number),
+        page_link=lambda number: page_link(request, number),
         filters={"status": status, "tier": tier, "agency": agency, "q": q},
         now=datetime.now(UTC),
         is_overdue=is_overdue,
@@ -164,12 +231,23 @@ def case_detail(
         error=error,
         reporter=_reporter_view(case, user, svc.sealer),
         audit=svc.store.audit_for(case_id),
-        next_statuses=sorted(ALLOWED[case["status"]]),
+        next_statuses=sorted(
+            ALLOWED[case["status"]]
+            if user.may_redispatch
+            else ALLOWED[case["status"]] & LIAISON_STATUSES
+        ),
+        can_redispatch=user.may_redispatch and case["status"] in REDISPATCHABLE,
         agencies=tax.agencies,
         topics=tax.topics,
         tiers=tax.tiers,
         overdue=is_overdue(case),
     )
+
+
+def back(case_id: str, message: str = "") -> Response:
+    """Back to the case, with a message for the person when something was wrong."""
+    where = f"/admin/cases/{quote(case_id)}"
+    return RedirectResponse(f"{where}?error={quote(message)}" if message else where, 303)
 
 
 @router.post("/admin/cases/{case_id}/override", dependencies=[Depends(check_csrf)])
@@ -183,59 +261,130 @@ def override(
     user: User = Depends(current_user),
     svc: Services = Depends(services),
 ) -> Response:
-    case = _case_or_404(svc, user, case_id)
+    """Re-dispatch: the case gets a new decision version, the new unit a fresh
+    deadline, the citizen a history line; a routed event tells the new unit's
+    systems and an overridden event records the correction for training."""
+    case = _case_or_404(svc, user, case_id)  # outside the scope: 404, as for any URL
+    if not user.may_redispatch:
+        raise HTTPException(403, NO_REDISPATCH)
     tax = svc.router.taxonomy
-
-    def back(message: str) -> Response:
-        return RedirectResponse(f"/admin/cases/{case_id}?error={message}", status_code=303)
-
     if agency not in tax.agencies or topic not in tax.topics or tier not in tax.tiers:
-        return back("Instansi, topik atau tingkat tidak dikenal.")
+        return back(case_id, "Instansi, topik atau tingkat tidak dikenal.")
     if tax.agency_of(topic) != agency:
-        return back(f"Topik {topic} milik {tax.agency_of(topic)}, bukan {agency}.")
+        return back(case_id, f"Topik {topic} milik {tax.agency_of(topic)}, bukan {agency}.")
     if not reason.strip():
-        return back("Alasan koreksi wajib diisi.")
+        return back(case_id, "Alasan koreksi wajib diisi.")
+    if case["status"] not in REDISPATCHABLE:
+        label = STATUS_LABELS[case["status"]]
+        return back(case_id, f"Aduan berstatus {label} tidak dapat dialihkan.")
+    old = case["decision"]
     try:
         province, regency = (
             region_codes(region)
             if region.strip()
-            else (case["decision"].get("province_code"), case["decision"].get("regency_code"))
+            else (old.get("province_code"), old.get("regency_code"))
         )
     except ValueError:
-        return back(f"Wilayah {region!r} tidak dikenal (pakai nama resmi atau kode Kemendagri).")
+        return back(
+            case_id, f"Wilayah {region!r} tidak dikenal (pakai nama resmi atau kode Kemendagri)."
+        )
     unit_id, unit_name = svc.router.unit_for(agency, tier, province, regency)
     if unit_id is None:
-        return back("Wilayah belum cukup untuk tingkat ini: isi kabupaten/kota atau provinsi.")
+        return back(
+            case_id, "Wilayah belum cukup untuk tingkat ini: isi kabupaten/kota atau provinsi."
+        )
     index = region_index()
+    masked_reason = mask_identifiers(reason.strip())
     decision = {
         "agency": agency,
         "topic": topic,
         "tier": tier,
+        "status": "routed",
         "unit_id": unit_id,
         "unit_name": unit_name,
         "province_code": province,
-        "regency_code": regency,
         "province": index.provinces[province].name if province else None,
+        "regency_code": regency,
         "regency": index.regencies[regency].name if regency else None,
-        "status": "routed",
+        "region_source": "admin" if region.strip() else old.get("region_source"),
+        "region_candidates": [] if region.strip() else old.get("region_candidates", []),
+        "reasons": [f"koreksi:{user.username} — {masked_reason}"[:500]],
     }
-    before, after = svc.store.record_override(user, case_id, decision, reason)
-    event = {
-        "schema_version": 1,
-        "complaint_id": case_id,
-        "by": user.username,
-        "reason": reason.strip(),
-        "before": before,
-        "after": after,
+    if not user.covers(decision):
+        raise HTTPException(
+            403,
+            f"Unit tujuan di luar wilayah cakupan Anda ({user.scope}). Biarkan aduan di "
+            "antrean Dialihkan / bukan wewenang: admin nasional akan mengalihkannya.",
+        )
+    now = svc.clock()
+    try:
+        version, before = svc.store.redispatch(user, case, decision, reason, now)
+    except Stale:
+        return back(case_id, "Aduan ini baru saja diubah orang lain; periksa lalu coba lagi.")
+    try:
+        publish_redispatch(svc, case, decision, version, before, user, masked_reason, now)
+    except KafkaError:
+        return back(
+            case_id,
+            "Rute tersimpan, tetapi pemberitahuan ke unit baru gagal terkirim "
+            "(broker tidak terjangkau). Simpan koreksi sekali lagi.",
+        )
+    return back(case_id)
+
+
+def publish_redispatch(
+    svc: Services,
+    case: dict,
+    decision: dict,
+    version: int,
+    before: dict,
+    user: User,
+    reason: str,
+    now: datetime,
+) -> None:
+    """The routed event of the new decision version (the new unit hears of the
+    case) and the overridden event (the correction, for training), both keyed by
+    the case id, so they stay in order with the case's earlier events."""
+    hint = case.get("region_hint")
+    complaint = ComplaintSubmitted(
+        complaint_id=case["_id"],
+        submitted_at=case["submitted_at"],
+        channel=case["channel"],
         # masked again: a case stored before the masker knew a format still had it
-        "text": mask_identifiers(case["text"]),
-        "at": datetime.now(UTC).isoformat(),
-    }
+        text=mask_identifiers(case["text"]),
+        region_hint=mask_identifiers(hint) if hint else hint,
+        privacy=case["privacy"],
+        reporter_sealed=case.get("reporter_sealed"),
+        access_token_hash=case.get("access_token_hash"),
+        content_sha256=case.get("content_sha256"),
+    )
+    routed = ComplaintRouted(
+        complaint=complaint,
+        prediction=case["prediction"],
+        decision=decision,
+        routed_at=now,
+        decision_version=version,
+        decided_by=user.username,
+        reason=reason,
+    )
+    overridden = CaseOverridden(
+        complaint_id=case["_id"],
+        decision_version=version,
+        by=user.username,
+        reason=reason,
+        before={k: before.get(k) for k in OVERRIDE_FIELDS},
+        after={k: decision.get(k) for k in OVERRIDE_FIELDS},
+        text=complaint.text,
+        model_agency=case["prediction"].get("agency"),
+        model_topic=case["prediction"].get("topic"),
+        at=now,
+    )
+    key = case["_id"].encode()
+    svc.producer.send(svc.settings.topic_routed, key=key, value=routed.model_dump_json().encode())
     svc.producer.send(
-        svc.settings.topic_overridden, key=case_id.encode(), value=json.dumps(event).encode()
+        svc.settings.topic_overridden, key=key, value=overridden.model_dump_json().encode()
     )
     svc.producer.flush(10)
-    return RedirectResponse(f"/admin/cases/{case_id}", status_code=303)
 
 
 @router.post("/admin/cases/{case_id}/status", dependencies=[Depends(check_csrf)])
@@ -247,11 +396,29 @@ def change_status(
     svc: Services = Depends(services),
 ) -> Response:
     _case_or_404(svc, user, case_id)
+    if not user.may_redispatch and to not in LIAISON_STATUSES:
+        raise HTTPException(403, LIAISON_ONLY)
     try:
         svc.store.change_status(user, case_id, to, reason)
     except TransitionError as exc:
-        return RedirectResponse(f"/admin/cases/{case_id}?error={exc}", status_code=303)
-    return RedirectResponse(f"/admin/cases/{case_id}", status_code=303)
+        return back(case_id, str(exc))
+    return back(case_id)
+
+
+@router.post("/admin/cases/{case_id}/ask", dependencies=[Depends(check_csrf)])
+def ask_for_information(
+    case_id: str,
+    question: str = Form(""),
+    user: User = Depends(current_user),
+    svc: Services = Depends(services),
+) -> Response:
+    """The unit (or an admin) asks the reporter for more information: a history
+    line the citizen sees on the tracking page; the status does not change."""
+    _case_or_404(svc, user, case_id)
+    if not question.strip():
+        return back(case_id, "Pertanyaan untuk pelapor wajib diisi.")
+    svc.store.ask(user, case_id, mask_identifiers(question.strip()), svc.clock())
+    return back(case_id)
 
 
 @router.get("/admin/entry", response_class=HTMLResponse)

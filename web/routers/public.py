@@ -151,7 +151,12 @@ def lookup(
         "unit": decision.get("unit_name"),
         "submitted_at": case.get("submitted_at"),
         "deadline_at": case.get("deadline_at"),
-        "history": [{"status": h["status"], "at": h["at"]} for h in case.get("history", [])],
+        # staff notes stay inside; a line meant for the citizen ("dialihkan ke <unit>",
+        # a unit's request for information) is shown
+        "history": [
+            {"status": h["status"], "at": h["at"], "note": h.get("public_note")}
+            for h in case.get("history", [])
+        ],
     }
 
 
