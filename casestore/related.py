@@ -19,6 +19,7 @@ chosen on a labelled set of pairs (README, "Related complaints").
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
@@ -85,18 +86,10 @@ def related(a: str, b: str) -> bool:
     return same_incident(signature(a).jaccard(signature(b)), anchors(a), anchors(b))
 
 
-def _block(case: dict) -> dict:
-    """Same topic, same regency (or province, or none known), open, in the window."""
+def _block_key(case: dict) -> tuple:
+    """Same topic and same regency (or province, or none known): the blocking key."""
     decision = case.get("decision") or {}
-    return {
-        "decision.topic": decision.get("topic"),
-        "decision.regency_code": decision.get("regency_code"),
-        "decision.province_code": decision.get("province_code"),
-        "status": {"$in": sorted(OPEN_STATUSES)},
-        "created_at": {"$gte": case["created_at"] - WINDOW, "$lte": case["created_at"]},
-        "minhash": {"$exists": True},
-        "_id": {"$ne": case["_id"]},
-    }
+    return (decision.get("topic"), decision.get("regency_code"), decision.get("province_code"))
 
 
 class RelatedLinker:
@@ -127,19 +120,49 @@ class RelatedLinker:
             ],
             ordered=False,
         )
-        writes, links = [], 0
+        groups: dict[tuple, list[tuple[dict, MinHash]]] = defaultdict(list)
         for case, mine in signed:
-            for other in self._near(case, mine, anchors(case.get("text") or "")):
-                links += 1
-                writes.append(UpdateOne({"_id": case["_id"]}, {"$addToSet": {"related": other}}))
-                writes.append(UpdateOne({"_id": other}, {"$addToSet": {"related": case["_id"]}}))
+            groups[_block_key(case)].append((case, mine))
+        writes, links = [], 0
+        for key, members in groups.items():
+            candidates = self._candidates(key, [case["created_at"] for case, _ in members])
+            for case, mine in members:
+                for other in self._near(case, mine, candidates):
+                    links += 1
+                    writes.append(
+                        UpdateOne({"_id": case["_id"]}, {"$addToSet": {"related": other}})
+                    )
+                    writes.append(
+                        UpdateOne({"_id": other}, {"$addToSet": {"related": case["_id"]}})
+                    )
         if writes:
             self.cases.bulk_write(writes, ordered=False)
         return links
 
-    def _near(self, case: dict, mine: MinHash, pins: set[str]) -> Iterable[str]:
-        found = self.cases.find(_block(case), {"minhash": 1, "anchors": 1}).limit(MAX_CANDIDATES)
-        for other in found:
-            similar = mine.jaccard(decode(other["minhash"]))
-            if same_incident(similar, pins, set(other.get("anchors") or ())):
-                yield other["_id"]
+    def _candidates(self, key: tuple, created: list) -> list[tuple]:
+        """One query per block for the whole batch: open cases of the block signed
+        within the window of any of the batch's cases, newest first."""
+        topic, regency, province = key
+        query = {
+            "decision.topic": topic,
+            "decision.regency_code": regency,
+            "decision.province_code": province,
+            "status": {"$in": sorted(OPEN_STATUSES)},
+            "created_at": {"$gte": min(created) - WINDOW, "$lte": max(created)},
+            "minhash": {"$exists": True},
+        }
+        fields = {"minhash": 1, "anchors": 1, "created_at": 1}
+        found = self.cases.find(query, fields).sort("created_at", -1).limit(MAX_CANDIDATES)
+        return [
+            (o["_id"], o["created_at"], decode(o["minhash"]), set(o.get("anchors") or ()))
+            for o in found
+        ]
+
+    @staticmethod
+    def _near(case: dict, mine: MinHash, candidates: list[tuple]) -> Iterable[str]:
+        pins, created = anchors(case.get("text") or ""), case["created_at"]
+        for other, when, theirs, their_pins in candidates:
+            if other == case["_id"] or not created - WINDOW <= when <= created:
+                continue
+            if same_incident(mine.jaccard(theirs), pins, their_pins):
+                yield other

@@ -63,6 +63,12 @@ INDEXES = [
     [("decision.province_code", ASCENDING), ("decision.tier", ASCENDING)],
     [("decision.regency_code", ASCENDING)],
     [("created_at", DESCENDING)],
+    # the related-case linker's block: a topic in a regency, newest first
+    [
+        ("decision.topic", ASCENDING),
+        ("decision.regency_code", ASCENDING),
+        ("created_at", DESCENDING),
+    ],
 ]
 
 
@@ -492,17 +498,26 @@ class CaseStore:
         total = self.cases.count_documents(scope)
         auto = self.cases.count_documents(self.scoped(user, {"auto_routed": True}))
         open_q = {"status": {"$in": sorted(OPEN_STATUSES)}}
-        with_deadline = self.cases.count_documents(self.scoped(user, open_q))
         overdue = self.cases.count_documents(
             self.scoped(user, {**open_q, "deadline_at": {"$lt": now}})
         )
+        # compliance counts only what can be judged: cases answered (in time or
+        # not) and open cases already past their deadline; not open ones in time
+        answered = self.cases.count_documents(self.scoped(user, {"answered_at": {"$ne": None}}))
+        in_time = self.cases.count_documents(self.scoped(user, {"answered_in_time": True}))
+        late_open = self.cases.count_documents(
+            self.scoped(
+                user, {**open_q, "deadline_at": {"$lt": now}, "answered_at": {"$in": [None]}}
+            )
+        )
+        judged = answered + late_open
         per_agency = list(
             self.cases.aggregate(
                 [
                     {"$match": scope},
                     {
-                        "$group": {
-                            "_id": "$prediction.agency",
+                        "$group": {  # by the final routing, not the model's guess
+                            "_id": "$decision.agency",
                             "cases": {"$sum": 1},
                             "overridden": {"$sum": {"$cond": ["$overridden", 1, 0]}},
                         }
@@ -551,7 +566,8 @@ class CaseStore:
             "total": total,
             "auto_routed_share": round(auto / total, 3) if total else 0.0,
             "overdue": overdue,
-            "sla_compliance": round(1 - overdue / with_deadline, 3) if with_deadline else 1.0,
+            "sla_compliance": round(in_time / judged, 3) if judged else None,
+            "sla_judged": judged,
             "per_agency": per_agency,
             "per_tier": per_tier,
             "per_unit": per_unit,

@@ -119,7 +119,7 @@ def transition_update(case: dict, to: str, by: str, why: str, now: datetime | No
     if not why.strip():
         raise TransitionError("Alasan wajib diisi.")
     now = now or datetime.now(UTC)
-    return {
+    update = {
         "$set": {
             "status": to,
             "status_since": now,
@@ -128,6 +128,13 @@ def transition_update(case: dict, to: str, by: str, why: str, now: datetime | No
         },
         "$push": {"history": {"status": to, "at": now, "by": by, "note": why.strip()}},
     }
+    if to == DITINDAKLANJUTI and "answered_at" not in case:
+        # the unit's first answer, and whether it came within its stage's deadline:
+        # what deadline compliance counts (an open case within its deadline does not)
+        deadline = case.get("deadline_at")
+        update["$set"]["answered_at"] = now
+        update["$set"]["answered_in_time"] = deadline is None or now <= deadline
+    return update
 
 
 def is_overdue(case: dict, now: datetime | None = None) -> bool:

@@ -260,6 +260,7 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
             settings.store_batch_size,
             settings.batch_within,
             clock,
+            on_stored=queue_for_linking if settings.related_links else None,
         )
         await sink.run()
 
@@ -272,7 +273,6 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
             settings.store_batch_size,
             settings.batch_within,
             clock,
-            on_stored=queue_for_linking if settings.related_links else None,
         )
         await sink.run()
 

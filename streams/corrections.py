@@ -41,7 +41,7 @@ def validate_overridden(raw: bytes | str) -> dict:
 class CorrectionSink(CaseSink):
     """``CaseSink`` with another edge and another write (``store`` is the CaseStore)."""
 
-    async def handle(self, records: list[ConsumerRecord]) -> None:
+    async def handle(self, records: list[ConsumerRecord]) -> list[str]:
         events = []
         for record in records:
             try:
@@ -51,3 +51,4 @@ class CorrectionSink(CaseSink):
         if events:
             with self.clock.stage("corrections: record", len(events), cpu=False):
                 await store_with_retry(self.store.record_corrections, events)
+        return []  # no new cases: nothing for the related-case linker

@@ -1,6 +1,6 @@
 """Status transitions and working-day deadlines (with an Indonesian holiday)."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -156,3 +156,16 @@ def test_triage_reasons_say_why_a_case_waits():
         "decision": {**unknown["decision"], "region_candidates": ["32.01", "32.71"]},
     }
     assert triage_reasons(ambiguous) == ["wilayah_ambigu"]
+
+
+def test_the_first_answer_records_whether_it_came_within_the_deadline():
+    deadline = datetime(2026, 3, 6, 16, 59, 59, tzinfo=UTC)
+    case = {"status": "terdisposisi", "deadline_at": deadline}
+    on_time = transition_update(case, "ditindaklanjuti", "pdam", "sudah diperbaiki", deadline)
+    assert on_time["$set"]["answered_in_time"] is True
+    assert on_time["$set"]["answered_at"] == deadline
+    late = transition_update(case, "ditindaklanjuti", "pdam", "x", deadline + timedelta(seconds=1))
+    assert late["$set"]["answered_in_time"] is False
+    answered = {**case, "answered_at": deadline}  # a second answer after a reopening
+    again = transition_update(answered, "ditindaklanjuti", "pdam", "lagi", deadline)
+    assert "answered_in_time" not in again["$set"]

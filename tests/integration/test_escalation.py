@@ -89,3 +89,51 @@ def test_manual_entry_uses_the_same_intake(stack_settings, web_client, store):
     empty = web_client.post("/admin/entry", data={"text": " ", "csrf_token": token})
     assert empty.status_code == 422
     web_client.cookies.clear()
+
+
+def test_deadline_compliance_counts_only_answered_and_overdue_cases(stack_settings):
+    """The dashboard said 100 % with no case closed (issue 14): an open case still
+    within its deadline cannot be judged yet."""
+    db = connect(stack.endpoints(stack_settings).mongodb_uri, f"{stack_settings.mongodb_db}_sla")
+    store = CaseStore(db)
+    now = datetime.now(UTC)
+    base = {"decision": {"agency": "pdam"}, "auto_routed": True, "overridden": False}
+    db["cases"].insert_many(
+        [
+            {
+                **base,
+                "_id": "ON-TIME",
+                "status": "ditindaklanjuti",
+                "answered_at": now,
+                "answered_in_time": True,
+                "deadline_at": None,
+            },
+            {
+                **base,
+                "_id": "LATE",
+                "status": "selesai",
+                "answered_at": now,
+                "answered_in_time": False,
+                "deadline_at": None,
+            },
+            {
+                **base,
+                "_id": "OVERDUE",
+                "status": "terdisposisi",
+                "deadline_at": now - timedelta(days=1),
+            },
+            {
+                **base,
+                "_id": "WAITING",
+                "status": "terdisposisi",
+                "deadline_at": now + timedelta(days=2),
+            },
+        ]
+    )
+    stats = store.dashboard(User("nasional", "national_admin", None), now)
+    assert stats["sla_judged"] == 3 and stats["sla_compliance"] == round(1 / 3, 3)
+    assert stats["overdue"] == 1 and stats["per_agency"][0]["_id"] == "pdam"
+    empty = CaseStore(
+        connect(stack.endpoints(stack_settings).mongodb_uri, f"{stack_settings.mongodb_db}_0")
+    )
+    assert empty.dashboard(User("nasional", "national_admin", None), now)["sla_compliance"] is None
