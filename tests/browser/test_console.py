@@ -138,6 +138,9 @@ def test_admin_overrides_a_triage_case(browser, server, accounts, cases, db, sta
     assert browser.find_element(By.ID, "case-status").text == "Terdisposisi"
     audit = browser.find_element(By.ID, "audit").text
     assert "override" in audit and "nasional" in audit and "lokasi di Bantul" in audit
+    history = browser.find_element(By.ID, "history").text
+    assert "dialihkan ke Dinas Lingkungan Hidup Kabupaten Bantul" in history
+    assert browser.find_element(By.ID, "decision-version").text == "2"
     browser.save_screenshot(str(stack_settings.state_dir / "console-case.png"))
 
     case = CaseStore(db).cases.find_one({"_id": "BR-TRIAGE"})
@@ -170,6 +173,52 @@ def test_liaison_cannot_open_another_units_case(browser, server, accounts, cases
     assert "Aduan tidak ditemukan" in browser.page_source
     browser.get(f"{server}/admin/cases/BR-PDAM")
     assert "Air PDAM mati" in browser.find_element(By.ID, "case-text").text
+
+
+def test_a_liaison_hands_a_case_back_and_the_admin_redispatches_it(
+    browser, server, accounts, db, stack_settings, worker
+):
+    """Issue 14: the liaison has no route form; it declares bukan wewenang with a
+    reason; the case waits in the hub's queue with that reason; an admin re-dispatches."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    ids = submit_records(
+        stack_settings,
+        [{"id": "BR-BW", "text": "Air PDAM mati dua hari di Kabupaten Sleman, tolong"}],
+        progress=False,
+    )
+    assert wait_for_cases(stack_settings, ids, timeout=120) == 1
+    CaseStore(db).cases.update_one(  # as if the hub had verified it already
+        {"_id": "BR-BW", "status": "menunggu_verifikasi"}, {"$set": {"status": "terdisposisi"}}
+    )
+    login(browser, server, "pdam-sleman", "kata-sandi-liaison")
+    browser.get(f"{server}/admin/cases/BR-BW")
+    assert not browser.find_elements(By.ID, "override-form")
+    assert "tidak mengalihkan" in browser.find_element(By.ID, "liaison-note").text
+    options = [
+        o.get_attribute("value") for o in Select(browser.find_element(By.ID, "s-to")).options
+    ]
+    assert set(options) <= {"ditindaklanjuti", "selesai", "bukan_wewenang"}
+    Select(browser.find_element(By.ID, "s-to")).select_by_value("bukan_wewenang")
+    browser.find_element(By.ID, "s-reason").send_keys("Pipa di lokasi milik PDAM Bantul")
+    click_and_wait(browser, browser.find_element(By.ID, "status-submit"))
+    assert browser.find_element(By.ID, "case-status").text == "Bukan wewenang"
+
+    browser.delete_all_cookies()
+    login(browser, server, "nasional", "kata-sandi-nasional")
+    browser.get(f"{server}/admin/triage?queue=dialihkan")
+    row = browser.find_element(By.LINK_TEXT, "BR-BW").find_element(By.XPATH, "./ancestor::tr")
+    assert "bukan wewenang" in row.find_element(By.CLASS_NAME, "reasons").text
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "BR-BW"))
+    assert browser.find_element(By.ID, "bw-note").is_displayed()
+    browser.find_element(By.ID, "o-region").send_keys("Kabupaten Bantul")
+    browser.find_element(By.ID, "o-reason").send_keys("Jaringan PDAM Bantul")
+    click_and_wait(browser, browser.find_element(By.ID, "override-submit"))
+    assert browser.find_element(By.ID, "case-status").text == "Terdisposisi"
+    unit = browser.find_element(By.ID, "unit-name").text
+    assert "Bantul" in unit
+    assert f"dialihkan ke {unit}" in browser.find_element(By.ID, "history").text
 
 
 def test_wrong_password_is_refused(browser, server, accounts):

@@ -336,3 +336,76 @@ def test_a_newer_routed_event_from_the_topic_is_applied_by_the_sink(
     assert case["decision_version"] == 5 and case["decision"]["unit_id"] == BANTUL_PDAM
     assert case["decided_by"] == "hub-lain" and case["status"] == "terdisposisi"
     assert case["history"][-1]["public_note"] == "dialihkan ke PDAM Kabupaten Bantul"
+
+
+# --- the triage list: every page, and why each case is there ------------------------
+
+
+def test_triage_pages_through_every_case_and_says_why(store, stack_settings, accounts):
+    """Before: the newest 50 only, and no reason. 55 queued cases of one regency of
+    Sulawesi Utara (71, used by no other test) over two pages, and a closed one."""
+    from datetime import UTC, datetime, timedelta
+
+    from casestore.store import case_from_routed
+    from casestore.users import UserStore
+    from routing_rules.regions import region_index
+    from streams.validate import validate_routed
+    from tests.security.test_routed_events import encode, routed
+
+    index = region_index()
+    regency = sorted(c for c in index.regencies if c.startswith("71."))[0]
+    province = index.regencies[regency].province_code
+    coordinator = f"dp{RUN}-koord-{regency}"
+    UserStore(store.db).create(coordinator, password("tri"), "regional_coordinator", regency)
+    kinds = ["keyakinan"] * 50 + ["ambigu"] * 2 + ["tidak_diketahui", "bw", "lewat", "selesai"]
+    base = datetime.now(UTC) - timedelta(hours=1)
+    docs = []
+    for i, kind in enumerate(kinds):
+        doc = case_from_routed(validate_routed(encode(routed(f"TRI{RUN}-{i:02d}"))))
+        decision = doc["decision"]
+        decision.update(province_code=province, regency_code=regency, reasons=[])
+        doc.update(status="menunggu_verifikasi", created_at=base + timedelta(seconds=i))
+        if kind == "keyakinan":
+            doc["prediction"]["confident"] = False
+            decision["reasons"] = ["triase:keyakinan — keyakinan model di bawah ambang"]
+        elif kind in ("ambigu", "tidak_diketahui"):
+            decision.update(unit_id=None, reasons=["triase:wilayah — tidak ditebak"])
+            decision["region_candidates"] = [regency, province] if kind == "ambigu" else []
+        elif kind == "bw":
+            doc["status"] = "bukan_wewenang"
+            doc["deadline_at"] = deadline_for("bukan_wewenang", datetime.now(UTC))
+        elif kind == "lewat":
+            doc.update(status="terdisposisi", deadline_at=base - timedelta(days=2))
+        else:  # a closed case is in no queue
+            doc.update(status="selesai", deadline_at=None)
+        docs.append(doc)
+    store.cases.insert_many(docs)
+    expected = {d["_id"]: k for d, k in zip(docs, kinds) if k != "selesai"}
+    reason = {
+        "keyakinan": "keyakinan",
+        "ambigu": "wilayah_ambigu",
+        "tidak_diketahui": "wilayah_tidak_diketahui",
+        "bw": "bukan_wewenang",
+        "lewat": "lewat_tenggat",
+    }
+
+    with make_client(stack_settings) as client:
+        assert login(client, coordinator, password("tri")).status_code == 303
+        seen: dict[str, list[str]] = {}
+        first = client.get("/admin/triage").text
+        assert "Halaman 1 dari 2 · 55 aduan" in first
+        second_link = re.search(r'href="([^"]+)" id="next-page"', first).group(1)
+        second = client.get(second_link.replace("&amp;", "&")).text
+        assert "Halaman 2 dari 2" in second and 'id="next-page"' not in second
+        for html in (first, second):
+            rows = re.findall(r'<a href="/admin/cases/([^"]+)">.*?</tr>', html, re.S)
+            for row in re.finditer(r'<a href="/admin/cases/([^"]+)">(.*?)</tr>', html, re.S):
+                seen[row.group(1)] = re.findall(r'data-reason="([a-z_]+)"', row.group(2))
+            assert len(rows) == (50 if html is first else 5)
+        assert set(seen) == set(expected)
+        for case_id, kind in expected.items():
+            assert reason[kind] in seen[case_id], (case_id, seen[case_id])
+        dialihkan = client.get("/admin/triage?queue=dialihkan").text
+        assert re.findall(r'<a href="/admin/cases/([^"]+)">', dialihkan) == [
+            i for i, k in expected.items() if k == "bw"
+        ]
