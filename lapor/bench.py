@@ -523,3 +523,80 @@ def bench_mask(repeat: int = 5, steps: int = 5, legacy: bool = True) -> dict:
         "max_growth": max(i["growth"] for i in inputs),
         "per_input": inputs,
     }
+
+
+def bench_performance(mongodb_uri: str, n: int = 100_000, batch: int = 5_000) -> dict:
+    """Agency performance figures over ``n`` synthetic cases (a throwaway database on
+    the configured store), against reading the same cases' fields plainly: the
+    figures' own cost is the ratio's excess over 1."""
+    import random
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from casestore.performance import performance
+    from casestore.store import connect
+
+    db = connect(mongodb_uri, f"lapor_bench_perf_{uuid.uuid4().hex[:8]}")
+    rng = random.Random(7)
+    start = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
+    units = [f"kabupaten_kota:{p:02d}.{r:02d}:pdam" for p in range(11, 21) for r in range(1, 21)]
+    try:
+        started = time.perf_counter()
+        for first in range(0, n, batch):
+            docs = []
+            for i in range(first, min(first + batch, n)):
+                created = start + timedelta(minutes=rng.randrange(60 * 24 * 28))
+                unit = rng.choice(units)
+                answered = rng.random() < 0.7
+                docs.append(
+                    {
+                        "_id": f"B-{i}",
+                        "created_at": created,
+                        "status": "ditindaklanjuti" if answered else "terdisposisi",
+                        "deadline_at": created + timedelta(days=7),
+                        "decision": {
+                            "unit_id": unit,
+                            "unit_name": unit,
+                            "agency": "pdam",
+                            "tier": "kabupaten_kota",
+                            "province_code": unit.split(":")[1][:2],
+                        },
+                        **(
+                            {
+                                "answered_at": created + timedelta(hours=rng.randrange(1, 200)),
+                                "answered_in_time": rng.random() < 0.8,
+                            }
+                            if answered
+                            else {}
+                        ),
+                    }
+                )
+            db["cases"].insert_many(docs, ordered=False)
+        load_s = time.perf_counter() - started
+        since, until = start, start + timedelta(days=28)
+        fields = {
+            "decision": 1,
+            "created_at": 1,
+            "answered_at": 1,
+            "answered_in_time": 1,
+            "status": 1,
+            "deadline_at": 1,
+            "decision_version": 1,
+        }
+        started = time.perf_counter()
+        read = len(list(db["cases"].find({"created_at": {"$gte": since, "$lt": until}}, fields)))
+        read_s = time.perf_counter() - started
+        started = time.perf_counter()
+        rows = performance(db["cases"], since, until, by="unit", now=until)
+        figures_s = time.perf_counter() - started
+    finally:
+        db.client.drop_database(db.name)
+    return {
+        "cases": n,
+        "read": read,
+        "units": len(rows),
+        "load_seconds": round(load_s, 1),
+        "plain_read_seconds": round(read_s, 2),
+        "figures_seconds": round(figures_s, 2),
+        "figures_vs_plain_read": round(figures_s / read_s, 2) if read_s else None,
+    }

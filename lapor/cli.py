@@ -399,6 +399,23 @@ def bench_mask(
     )
 
 
+@bench_app.command("performance")
+def bench_performance(
+    n: Annotated[int, typer.Option(help="Synthetic cases.")] = 100_000,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """Agency performance figures on n cases, against a plain read of the same cases."""
+    from lapor.bench import bench_performance as run
+
+    settings = get_settings()
+    stack.up(settings)  # the configured store, or the embedded one (quietly)
+    result = run(_endpoints(settings).mongodb_uri, n=n)
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return
+    _print_table("agency performance figures", list(result), [result.values()])
+
+
 @bench_app.command("e2e")
 def bench_e2e(
     n: Annotated[int, typer.Option(help="Complaints to route end to end.")] = 20_000,

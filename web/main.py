@@ -28,7 +28,7 @@ from streams.intake import Intake, make_producer
 from web.deps import LoginRequired, Services
 from web.errors import validation_detail
 from web.ratelimit import IntakeLimiter
-from web.routers import citizen, console, docs, open311, public
+from web.routers import citizen, console, docs, open311, performance, public
 
 STATIC = Path(__file__).parent / "static"
 SECURITY_HEADERS = {
@@ -172,6 +172,7 @@ def create_app(
     app.include_router(docs.router)
     app.include_router(open311.router)
     app.include_router(citizen.router)
+    app.include_router(performance.router)
     app.add_exception_handler(open311.Open311Error, open311.error_response)
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS), name="docs-assets")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
