@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from pathlib import Path
 
 from pymongo.database import Database
@@ -21,7 +22,8 @@ from lapor.privacy import mask_identifiers
 HUMAN_CONFIRMED = ("terverifikasi", "ditindaklanjuti", "selesai")
 
 
-def _provenance(case: dict) -> dict | None:
+def provenance(case: dict) -> dict | None:
+    """Who stood behind this case's route and when (None: nobody yet)."""
     if case.get("overridden") and case.get("overrides"):
         last = case["overrides"][-1]
         return {
@@ -36,12 +38,14 @@ def _provenance(case: dict) -> dict | None:
     return None
 
 
-def labelled_cases(db: Database) -> list[dict]:
+def labelled_cases(db: Database, since: datetime | None = None) -> list[dict]:
+    """Labelled cases, all or those labelled at or after ``since`` (``--since-serving``:
+    what people decided after the serving version was trained)."""
     query = {"$or": [{"overridden": True}, {"status": {"$in": list(HUMAN_CONFIRMED)}}]}
     rows = []
     for case in db["cases"].find(query).sort("_id", 1):
-        provenance = _provenance(case)
-        if provenance is None:
+        label = provenance(case)
+        if label is None or (since is not None and datetime.fromisoformat(label["at"]) < since):
             continue
         decision = case["decision"]
         rows.append(
@@ -52,15 +56,17 @@ def labelled_cases(db: Database) -> list[dict]:
                 "topic": decision["topic"],
                 "model_agency": case["prediction"]["agency"],
                 "model_topic": case["prediction"]["topic"],
-                "provenance": provenance,
+                "provenance": label,
             }
         )
     return rows
 
 
-def export_labels(db: Database, out: Path, extra: list[dict] | None = None) -> dict:
+def export_labels(
+    db: Database, out: Path, extra: list[dict] | None = None, since: datetime | None = None
+) -> dict:
     """Write the labels (after ``extra`` rows, e.g. the seed corpus) and summarise them."""
-    rows = [*(extra or []), *labelled_cases(db)]
+    rows = [*(extra or []), *labelled_cases(db, since)]
     body = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(body, encoding="utf-8")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from casestore.monitoring import MonitoringStore
 from casestore.users import Throttled, User, UserError
 from casestore.workflow import ALLOWED, STATUS_LABELS, TransitionError, is_overdue
 from lapor.privacy import Sealer, mask_identifiers
@@ -294,10 +295,13 @@ def entry(
 def dashboard(
     request: Request, user: User = Depends(current_user), svc: Services = Depends(services)
 ) -> HTMLResponse:
+    # model health is national: the model serves every region
+    health = MonitoringStore(svc.store.db).latest_run() if user.is_national else None
     return page(
         request,
         "dashboard.html",
         user,
         stats=svc.store.dashboard(user),
+        health=health,
         STATUS_LABELS=STATUS_LABELS,
     )
