@@ -408,7 +408,7 @@ def log_to_mlflow(run: dict, serving: Serving) -> str:
     )
     model_id = None
     if serving.registry_version:
-        model_id = client.get_model_version(MODEL_NAME, serving.registry_version).model_id
+        model_id = logged_model_id(client, serving.registry_version)
     tags = {
         "serving_version": serving.label,
         "registered_model_name": MODEL_NAME if serving.registry_version else "",
@@ -434,6 +434,18 @@ def log_to_mlflow(run: dict, serving: Serving) -> str:
         ):
             client.set_model_version_tag(MODEL_NAME, serving.registry_version, key, str(value))
     return run_id
+
+
+def logged_model_id(client, version: str) -> str | None:  # noqa: ANN001
+    """The logged model behind a registered version (its source ``models:/m-...``
+    when the registry leaves ``model_id`` empty, as it does for pyfunc models)."""
+    from classifier.registry import MODEL_NAME
+
+    mv = client.get_model_version(MODEL_NAME, version)
+    if mv.model_id:
+        return mv.model_id
+    source = mv.source or ""
+    return source.removeprefix("models:/") if source.startswith("models:/m-") else None
 
 
 def _artifact_location(client) -> str | None:  # noqa: ANN001

@@ -182,6 +182,8 @@ def test_live_figures_and_drift_flags_follow_traffic_and_corrections(
     assert mlflow_run.data.tags["registered_model_version"] == version
     assert mlflow_run.data.metrics["live_auto_routed_precision"] == q["auto_routed_precision"]
     assert mlflow_run.data.metrics["drift_oov_rate"] == drift["oov_rate"]
+    logged = client.get_logged_model(monitor.logged_model_id(client, version))
+    assert {m.key for m in logged.metrics} >= {"live_auto_routed_precision", "drift_oov_rate"}
     tags = client.get_model_version(MODEL_NAME, version).tags
     assert tags["monitor_last_run"] == second["mlflow_run_id"] and "oov" in tags["monitor_flags"]
 
