@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from pathlib import Path
 
 from pymongo.database import Database
@@ -33,6 +34,20 @@ def newest_corrections(db: Database) -> dict[str, dict]:
     return newest
 
 
+def provenance(case: dict) -> dict | None:
+    """Who stood behind this case's route and when, from the case alone (None:
+    nobody yet): its last override, else the first verification or follow-up."""
+    if case.get("overridden") and case.get("overrides"):
+        last = case["overrides"][-1]
+        return {
+            "kind": "override",
+            "by": last["by"],
+            "at": last["at"].isoformat(),
+            "reason": last["reason"],
+        }
+    return _verified(case)
+
+
 def _verified(case: dict) -> dict | None:
     for entry in case.get("history", []):
         if entry.get("by") != "sistem" and entry.get("status") in HUMAN_CONFIRMED:
@@ -40,10 +55,14 @@ def _verified(case: dict) -> dict | None:
     return None
 
 
-def labelled_cases(db: Database) -> list[dict]:
+def labelled_cases(db: Database, since: datetime | None = None) -> list[dict]:
+    """Labelled cases, all or those labelled at or after ``since`` (``--since-serving``:
+    what people decided after the serving version was trained)."""
     corrections = newest_corrections(db)
     confirmed = {"status": {"$in": list(HUMAN_CONFIRMED)}}
-    query = {"$or": [{"_id": {"$in": list(corrections)}}, confirmed]}
+    # corrections the worker recorded, else the case's own overrides list (cases
+    # corrected before the worker recorded corrections, or without their event)
+    query = {"$or": [{"_id": {"$in": list(corrections)}}, {"overridden": True}, confirmed]}
     cases = {case["_id"]: case for case in db["cases"].find(query)}
     rows = []
     for case_id in sorted(set(cases) | set(corrections)):
@@ -67,8 +86,8 @@ def labelled_cases(db: Database) -> list[dict]:
             if not (row["agency"] and row["topic"]):
                 continue
         else:
-            provenance = _verified(case)
-            if provenance is None:
+            label = provenance(case)
+            if label is None:
                 continue
             decision = case["decision"]
             row = {
@@ -77,15 +96,19 @@ def labelled_cases(db: Database) -> list[dict]:
                 "model_agency": case["prediction"]["agency"],
                 "model_topic": case["prediction"]["topic"],
                 "text": case["text"],
-                "provenance": provenance,
+                "provenance": label,
             }
+        if since is not None and datetime.fromisoformat(row["provenance"]["at"]) < since:
+            continue
         rows.append({"id": case_id, **row, "text": mask_identifiers(row["text"])})
     return rows
 
 
-def export_labels(db: Database, out: Path, extra: list[dict] | None = None) -> dict:
+def export_labels(
+    db: Database, out: Path, extra: list[dict] | None = None, since: datetime | None = None
+) -> dict:
     """Write the labels (after ``extra`` rows, e.g. the seed corpus) and summarise them."""
-    rows = [*(extra or []), *labelled_cases(db)]
+    rows = [*(extra or []), *labelled_cases(db, since)]
     body = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(body, encoding="utf-8")

@@ -105,6 +105,8 @@ class ComplaintModel:
     threshold: float = 0.5
     metrics: dict = field(default_factory=dict)
     trained_on: dict = field(default_factory=dict)
+    # the training data's profile for drift monitoring (classifier/profile.py)
+    profile: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._prepare()
@@ -131,7 +133,7 @@ class ComplaintModel:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
     def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
+        self.__dict__.update({"profile": {}, **state})  # saved before profiles existed
         self._prepare()
 
     def predict(self, texts: list[str], n_terms: int = 5) -> list[Prediction]:

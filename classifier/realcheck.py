@@ -113,15 +113,39 @@ def adjudicated_figures(predictions: list, ids: list[str], labels: dict[str, fro
     scored = [(p, labels[i]) for p, i in zip(predictions, ids) if i in labels]
     correct = np.array([p.agency in ok for p, ok in scored], dtype=bool)
     auto = np.array([p.confident for p, _ in scored], dtype=bool)
-    hits = int(correct[auto].sum())
-    return {
-        "n": len(scored),
-        "agency_accuracy": round(float(correct.mean()), 4) if scored else None,
+    figures = decision_figures(correct, auto)
+    figures.pop("confidence_n")
+    return figures
+
+
+def decision_figures(
+    correct: np.ndarray, auto: np.ndarray, confidence: np.ndarray | None = None
+) -> dict:
+    """The figures of routing decisions whose rightness is known, one definition for
+    ``lapor evaluate --laporgub``, the adjudicated rows and live monitoring
+    (``lapor monitor``, from people's decisions): agency accuracy, how many were
+    routed automatically, the triage share, the precision of the automatic routes
+    with its Wilson interval and, given the confidences, calibration (ECE, bins)."""
+    correct, auto = np.asarray(correct, dtype=bool), np.asarray(auto, dtype=bool)
+    n, hits = len(correct), int(correct[auto].sum())
+    figures = {
+        "n": n,
+        "agency_accuracy": round(float(correct.mean()), 4) if n else None,
         "auto_routed": int(auto.sum()),
-        "triage_share": round(float(1 - auto.mean()), 4) if scored else None,
+        "triage_share": round(float(1 - auto.mean()), 4) if n else None,
         "auto_routed_precision": round(hits / auto.sum(), 4) if auto.any() else None,
         "auto_routed_precision_ci95": wilson(hits, int(auto.sum())) if auto.any() else None,
+        "confidence_n": 0,
     }
+    if confidence is not None:
+        confidence = np.asarray(confidence, dtype=float)
+        known = ~np.isnan(confidence)
+        figures["confidence_n"] = int(known.sum())
+        if known.any():
+            figures.update(reliability(confidence[known], correct[known]))
+        else:
+            figures.update(ece=None, bins=[])
+    return figures
 
 
 def agency_check(
@@ -134,6 +158,7 @@ def agency_check(
     correct = np.array([p.agency in ok for p, ok in zip(predictions, data.allowed)])
     confidence = np.array([p.confidence for p in predictions])
     auto = np.array([p.confident for p in predictions])
+    figures = decision_figures(correct, auto, confidence)
     per_category = {}
     for category in sorted(set(data.categories)):
         mask = np.array([c == category for c in data.categories])
@@ -145,12 +170,13 @@ def agency_check(
         "model_version": model.version,
         "n": len(predictions),
         "dropped_rows": data.dropped,
-        "agency_set_accuracy": round(float(correct.mean()), 4),
-        "triage_share": round(float(1 - auto.mean()), 4),
-        "auto_routed_precision": round(float(correct[auto].mean()), 4) if auto.any() else None,
-        "auto_routed": int(auto.sum()),
+        "agency_set_accuracy": figures["agency_accuracy"],
+        "triage_share": figures["triage_share"],
+        "auto_routed_precision": figures["auto_routed_precision"],
+        "auto_routed": figures["auto_routed"],
         "threshold": model.threshold,
-        **reliability(confidence, correct),
+        "ece": figures["ece"],
+        "bins": figures["bins"],
         "per_category": per_category,
         "adjudicated": adjudicated_figures(predictions, data.ids, adjudicated or {}),
     }

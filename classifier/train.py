@@ -10,6 +10,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
 from classifier.corpus import labels_of, split_corpus
 from classifier.model import ComplaintModel, Prediction, build_pipeline
+from classifier.profile import training_profile
 from routing_rules.regions import place_name_words
 from routing_rules.taxonomy import taxonomy
 
@@ -58,6 +59,7 @@ def train_model(records: list[dict], version: str | None = None) -> ComplaintMod
     model.metrics = evaluate(model, valid)
     model.metrics["fit_seconds"] = round(time.perf_counter() - started, 2)
     model.trained_on = {"n_train": len(train), "n_validation": len(valid)}
+    model.profile = training_profile(model, [r["text"] for r in train], [r["text"] for r in valid])
     return model
 
 

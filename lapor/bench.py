@@ -600,3 +600,104 @@ def bench_performance(mongodb_uri: str, n: int = 100_000, batch: int = 5_000) ->
         "figures_seconds": round(figures_s, 2),
         "figures_vs_plain_read": round(figures_s / read_s, 2) if read_s else None,
     }
+
+
+def _monitor_cases(model, label: str, n: int, now) -> list[dict]:  # noqa: ANN001
+    """N case documents as the sink stores them (the fields monitoring reads, and the
+    rest of a case's weight): the seed corpus routed once by the serving model, spread
+    over eight weeks and four channels, a fifth verified, one in twenty overridden."""
+    import random
+    from datetime import timedelta
+
+    corpus = load_seed_corpus()
+    predictions = model.predict([r["text"] for r in corpus])
+    rng = random.Random(0)
+    channels = ["web", "sms", "whatsapp", "email"]
+    docs = []
+    for i in range(n):
+        record, p = corpus[i % len(corpus)], predictions[i % len(corpus)]
+        at = now - timedelta(seconds=rng.randrange(8 * 7 * 86400))
+        auto = p.confident
+        decision = {"agency": p.agency, "topic": p.topic, "regency_code": "34.04"}
+        doc = {
+            "_id": f"M-{i:07d}",
+            "text": record["text"],
+            "channel": channels[i % 4],
+            "created_at": at,
+            "prediction": p.to_dict() | {"model_version": label},
+            "decision": decision,
+            "status": "terdisposisi" if auto else "menunggu_verifikasi",
+            "auto_routed": auto,
+            "overridden": False,
+            "history": [{"status": "terdisposisi", "at": at, "by": "sistem", "note": ""}],
+            "overrides": [],
+        }
+        roll = rng.random()
+        if roll < 0.05:
+            doc["overridden"] = True
+            doc["overrides"] = [
+                {
+                    "at": at,
+                    "by": "admin",
+                    "reason": "x",
+                    "before": {"agency": p.agency},
+                    "after": {"agency": record["agency"]},
+                }
+            ]
+            doc["decision"] = {**decision, "agency": record["agency"]}
+        elif roll < 0.25:
+            doc["status"] = "ditindaklanjuti"
+            doc["history"].append({"status": "ditindaklanjuti", "at": at, "by": "unit", "note": ""})
+        docs.append(doc)
+    return docs
+
+
+def bench_monitor(settings, n: int = 100_000, batch: int = 2000) -> dict:  # noqa: ANN001
+    """`lapor monitor`'s computation on N stored cases in a fresh store, against two
+    floors measured on the same cases in the same run: counting them, and reading
+    the fields monitoring reads (what any monitoring that looks at the cases costs)."""
+    from datetime import UTC, datetime
+
+    from casestore.monitoring import CASE_FIELDS
+    from casestore.store import CaseStore, connect
+    from lapor.monitor import compute, model_lookup, serving, window_start
+
+    current = serving(settings)
+    model_for = model_lookup(settings)
+    model = model_for(current.label)
+    now = datetime.now(UTC)
+    docs = _monitor_cases(model, current.label, n, now)
+    with _bench_stack(settings) as (endpoints, _):
+        db = connect(endpoints.mongodb_uri, "bench_monitor")
+        store = CaseStore(db)
+        store.ensure_indexes()
+        t0 = time.perf_counter()
+        for i in range(0, n, batch):
+            store.cases.insert_many(docs[i : i + batch], ordered=False)
+        insert_s = time.perf_counter() - t0
+        del docs
+        query = {"created_at": {"$gte": window_start(now, "week", 8)}}
+        t0 = time.perf_counter()
+        counted = store.cases.count_documents(query)
+        count_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        read = sum(1 for _ in store.cases.find(query, CASE_FIELDS))
+        scan_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        result = compute(db, model_for, "week", 8, now)
+        monitor_s = time.perf_counter() - t0
+    cases = sum(d["cases"] for d in result["periods"])
+    return {
+        "n": n,
+        "cases_counted": counted,
+        "cases_read": read,
+        "cases_monitored": cases,
+        "periods": len(result["periods"]),
+        "insert_s (setup)": round(insert_s, 2),
+        "count_s": round(count_s, 3),
+        "read_fields_s": round(scan_s, 2),
+        "monitor_s": round(monitor_s, 2),
+        "monitor_per_s": _rate(cases, monitor_s),
+        "monitor / read_fields": round(monitor_s / scan_s, 2) if scan_s else None,
+        "monitor / count": round(monitor_s / count_s, 1) if count_s else None,
+    }

@@ -193,6 +193,13 @@ def model_promote(
 def dataset_export(
     out_file: Annotated[Path, typer.Option("--out", help="JSONL to write.")],
     with_seed: Annotated[bool, typer.Option(help="Mix in the seed corpus.")] = False,
+    since_serving: Annotated[
+        bool,
+        typer.Option(
+            help="Only cases labelled since the serving version was trained (the retrain's "
+            "new data)."
+        ),
+    ] = False,
 ) -> None:
     """Labelled training data from admin-verified and overridden cases (no identities)."""
     from casestore.export import export_labels
@@ -200,6 +207,14 @@ def dataset_export(
 
     settings = get_settings()
     db = _database(settings)
+    since = None
+    if since_serving:
+        from lapor.monitor import serving
+
+        current = serving(settings)
+        if current is None or current.trained_at is None:
+            raise fail("no model is served yet: nothing to compare with (lapor train)")
+        since = current.trained_at
     seed = (
         [
             {
@@ -214,8 +229,101 @@ def dataset_export(
         if with_seed
         else None
     )
-    summary = export_labels(db, out_file, extra=seed)
+    summary = export_labels(db, out_file, extra=seed, since=since)
+    if since is not None:
+        summary.update(serving_version=current.label, since=since.isoformat())
     out.print_json(json.dumps(summary))
+
+
+@app.command()
+def monitor(
+    period: Annotated[str, typer.Option(help="week (ISO week) or day, Jakarta time.")] = "week",
+    periods: Annotated[int, typer.Option(help="How many recent periods to compute.")] = 8,
+    since: Annotated[
+        str | None, typer.Option(help="Only cases routed from this ISO date/time on.")
+    ] = None,
+    no_mlflow: Annotated[bool, typer.Option("--no-mlflow", help="Do not log to MLflow.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The whole record as JSON.")] = False,
+) -> None:
+    """Live quality from people's decisions and drift against the training data, per
+    model version and period; stored in the case store, logged to MLflow."""
+    from datetime import UTC, datetime
+
+    from lapor.monitor import PERIOD_KINDS, run
+
+    if period not in PERIOD_KINDS:
+        raise fail(f"--period must be one of {', '.join(PERIOD_KINDS)}", 2)
+    settings = get_settings()
+    start = None
+    if since:
+        try:
+            start = datetime.fromisoformat(since)
+        except ValueError:
+            raise fail(f"--since {since!r} is not an ISO date or date-time", 2) from None
+        start = start if start.tzinfo else start.replace(tzinfo=UTC)
+    try:
+        record = run(settings, _database(settings), period, periods, since=start, log=not no_mlflow)
+    except LookupError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        sys.stdout.write(json.dumps(record, default=str) + "\n")
+        return
+    _print_monitor(record)
+
+
+def _print_monitor(record: dict) -> None:
+    rows = []
+    for d in record["periods"]:
+        q, drift = d["quality"], d["drift"]
+        rows.append(
+            [
+                d["model_version"],
+                d["period"],
+                d["cases"],
+                d["labelled"],
+                q["agency_accuracy"],
+                q["auto_routed_precision"],
+                d["triage_share"],
+                q.get("ece"),
+                drift.get("oov_rate"),
+                drift.get("length_psi"),
+                drift.get("agency_psi"),
+                drift.get("channel_psi"),
+                drift.get("region_unknown_share"),
+                ",".join(f["code"] for f in d["flags"]) or "-",
+            ]
+        )
+    _print_table(
+        f"monitoring per model version and {record['period_kind']}",
+        [
+            "version",
+            "period",
+            "cases",
+            "labelled",
+            "accuracy",
+            "auto precision",
+            "triage",
+            "ECE",
+            "OOV",
+            "length PSI",
+            "agency PSI",
+            "channel PSI",
+            "region ?",
+            "flags",
+        ],
+        rows,
+    )
+    out.print(
+        f"serving {record['serving_version']} (trained {record['trained_at']:%Y-%m-%d %H:%M} UTC); "
+        f"MLflow run {record.get('mlflow_run_id', '-')}"
+    )
+    for f in record["flags"]:
+        out.print(f"[yellow]{f['code']}[/yellow]: {f['message']}")
+    if record["flags"]:
+        out.print(
+            "next: `lapor dataset export --since-serving --with-seed --out FILE`, then "
+            "notebooks/02-retrain.ipynb"
+        )
 
 
 def _read_input(path: Path) -> list[dict]:
@@ -414,6 +522,23 @@ def bench_performance(
         sys.stdout.write(json.dumps(result) + "\n")
         return
     _print_table("agency performance figures", list(result), [result.values()])
+
+
+@bench_app.command("monitor")
+def bench_monitor(
+    n: Annotated[int, typer.Option(help="Cases in the store to monitor.")] = 100_000,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """`lapor monitor` on N cases in a fresh store, against reading the same cases."""
+    from lapor.bench import bench_monitor as run
+
+    settings = get_settings()
+    ensure_model(settings)
+    result = run(settings, n=n)
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return
+    _print_table(f"monitoring {n} cases", ["figure", "value"], result.items())
 
 
 @bench_app.command("e2e")

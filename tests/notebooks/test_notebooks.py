@@ -78,3 +78,19 @@ def test_retrain_notebook_registers_and_promotes(tmp_path):
     assert run.data.params["data_source"] == "export"
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"confusion_matrix.png", "per_class_report.json"} <= artifacts
+
+
+def test_monitor_notebook_plots_the_weekly_figures(stack_settings, worker, tmp_path):
+    from lapor.cli import submit_records, wait_for_cases
+
+    records = [{"id": f"NB3-{i}", "text": t, "region_hint": "Kabupaten Bantul"}
+               for i, t in enumerate(["air pdam mati tiga hari", "jalan desa rusak berlubang",
+                                      "sampah tidak diangkut seminggu", "lampu jalan padam"])]
+    ids = submit_records(stack_settings, records, progress=False)
+    assert wait_for_cases(stack_settings, ids, timeout=120) == len(ids)
+    nb = run_notebook("03-monitor.ipynb", {"STATE_DIR": str(stack_settings.state_dir),
+                                           "MONGODB_DB": stack_settings.mongodb_db}, tmp_path)
+    summary = last_output(nb)
+    assert "'serving_version':" in summary and "'periods':" in summary
+    images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert len(images) >= 2  # live quality + reliability, drift

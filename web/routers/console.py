@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from kafka.errors import KafkaError
 
+from casestore.monitoring import MonitoringStore
 from casestore.store import Stale
 from casestore.users import Throttled, User, UserError
 from casestore.workflow import (
@@ -461,10 +462,13 @@ def entry(
 def dashboard(
     request: Request, user: User = Depends(current_user), svc: Services = Depends(services)
 ) -> HTMLResponse:
+    # model health is national: the model serves every region
+    health = MonitoringStore(svc.store.db).latest_run() if user.is_national else None
     return page(
         request,
         "dashboard.html",
         user,
         stats=svc.store.dashboard(user),
+        health=health,
         STATUS_LABELS=STATUS_LABELS,
     )
