@@ -40,7 +40,13 @@ SECURITY_HEADERS = {
 
 
 class BodyLimit:
-    """413 for bodies over the limit, whether announced or streamed (pure ASGI)."""
+    """413 for bodies over the limit, whether announced or streamed (pure ASGI).
+
+    A streamed (chunked) body is counted as it arrives. Past the limit this
+    middleware answers 413 itself and tells the app the client has gone
+    (``http.disconnect``), then drops whatever the app still sends: before, the
+    overflow was an exception inside the app, and FastAPI's body parser turned it
+    into a 400 "error parsing the body"."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app, self.max_bytes = app, max_bytes
@@ -51,20 +57,34 @@ class BodyLimit:
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
             return await self._too_large(send)
-        seen = 0
+        seen, started, refused = 0, False, False
 
         async def limited() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
-                raise _TooLarge()
+                refused = True
+                if not started:
+                    await self._too_large(send)
+                return {"type": "http.disconnect"}
             return message
 
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # the 413 is the answer
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await self._too_large(send)
+            await self.app(scope, limited, tracked)
+        except Exception:
+            if not refused:
+                raise
+            # what the app made of the "disconnect" is moot: the client has its 413
 
     async def _too_large(self, send: Send) -> None:
         body = (
@@ -76,14 +96,14 @@ class BodyLimit:
             {
                 "type": "http.response.start",
                 "status": 413,
-                "headers": [(b"content-type", b"application/json")],
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    pass
 
 
 def session_secret(settings: Settings) -> str:
