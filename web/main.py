@@ -181,6 +181,11 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # served by web/routers/docs.py, without a CDN
         redoc_url=None,
+        # Starlette answers "/path/" with a redirect to an absolute URL built from
+        # the request's Host header: `Host: evil.example` got `Location:
+        # http://evil.example/...` (issue 15). Without it "/path/" is a 404; every
+        # redirect this app makes is a path on its own site.
+        redirect_slashes=False,
     )
     app.include_router(public.router)
     app.include_router(console.router)
