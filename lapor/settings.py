@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -95,6 +95,19 @@ class Settings(BaseSettings):
         None,
         description="`limits` storage URI for the intake rate limit, shared by all web "
         "processes; unset = the case store's MongoDB; 'memory://' = per process.",
+    )
+
+    sms_secret: SecretStr | None = Field(
+        None,
+        description="Secrets the SMS 1708 gateways sign their webhook calls with: "
+        "'name:secret' entries separated by commas, or one bare secret (gateway 'sms'); "
+        "each at least 32 characters. Unset = the SMS webhook is disabled (503).",
+    )
+    sms_max_skew_seconds: float = Field(
+        300, gt=0, description="Largest gap between an SMS call's signed timestamp and now."
+    )
+    sms_rate_per_minute: int = Field(
+        600, ge=1, description="SMS webhook calls per gateway per minute (429 beyond)."
     )
 
     @property

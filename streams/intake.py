@@ -110,6 +110,7 @@ class Intake:
         default_channel: str = "bulk",
         wait: float = 0,
         stored: StoredContent | None = None,
+        secret_token: str | None = None,
     ) -> Receipt:
         """Publish one complaint; with ``wait`` > 0, block until the broker has it
         (acks=all), so the citizen's receipt means the complaint is safe.
@@ -119,8 +120,13 @@ class Intake:
         With ``stored`` (the case store's view) a conflict with a stored case is
         also raised here (``IdConflict``), after publishing: the sink dead-letters
         it with reason ``id_conflict``, so it is recorded, never lost. A conflict
-        with a complaint still in flight is found by the sink alone."""
-        token = secrets.token_urlsafe(16) if record.get("privacy") == "rahasia" else None
+        with a complaint still in flight is found by the sink alone.
+
+        A rahasia complaint gets a random secret token, or ``secret_token`` when the
+        channel derives one (a retried SMS must get the token of its first try)."""
+        token = None
+        if record.get("privacy") == "rahasia":
+            token = secret_token or secrets.token_urlsafe(16)
         event = build_submission(record, self.sealer, default_channel, token)
         before = stored(event.complaint_id) if stored and record.get("id") else None
         future = self.producer.send(

@@ -28,6 +28,7 @@ from web.deps import LoginRequired, Services
 from web.errors import validation_detail
 from web.ratelimit import IntakeLimiter
 from web.routers import console, docs, public
+from web.sms import parse_gateways
 
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -138,7 +139,12 @@ def create_app(
     mongodb_uri: str,
     clock: Callable[[], datetime] = now_utc,
 ) -> FastAPI:
-    """``clock`` is the server's time for sessions and login throttling (tests move it)."""
+    """``clock`` is the server's time for sessions, login throttling and SMS
+    signatures (tests move it)."""
+    # a malformed or weak SMS secret stops the app here, not at the first SMS
+    sms_gateways = parse_gateways(
+        settings.sms_secret.get_secret_value() if settings.sms_secret else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -168,6 +174,13 @@ def create_app(
                 settings.intake_rate_per_minute,
                 database=f"{settings.mongodb_db}_limits",
             ),
+            sms_limiter=IntakeLimiter(
+                settings.rate_limit_storage or mongodb_uri,
+                settings.sms_rate_per_minute,
+                database=f"{settings.mongodb_db}_limits",
+                namespace="sms-gateway",
+            ),
+            sms_gateways=sms_gateways,
             sessions=sessions,
             clock=clock,
         )

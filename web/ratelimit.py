@@ -30,7 +30,13 @@ RETRY_SECONDS = 10.0
 
 
 class IntakeLimiter:
-    def __init__(self, storage_uri: str, per_minute: int, database: str = "limits") -> None:
+    def __init__(
+        self,
+        storage_uri: str,
+        per_minute: int,
+        database: str = "limits",
+        namespace: str = NAMESPACE,
+    ) -> None:
         options: dict = {"wrap_exceptions": True}
         if storage_uri.startswith("mongodb"):
             options.update(
@@ -43,6 +49,7 @@ class IntakeLimiter:
         self.shared = MovingWindowRateLimiter(storage)
         self.local = MovingWindowRateLimiter(MemoryStorage())
         self.item = RateLimitItemPerMinute(per_minute)
+        self.namespace = namespace
         self.degraded = False
         self.retry_at = 0.0
         # connect now: an unreachable storage is reported at start-up, and the
@@ -70,7 +77,7 @@ class IntakeLimiter:
         self.degraded, self.retry_at = True, time.monotonic() + RETRY_SECONDS
 
     def _hit(self, limiter: MovingWindowRateLimiter, client: str) -> int:
-        if limiter.hit(self.item, NAMESPACE, client):
+        if limiter.hit(self.item, self.namespace, client):
             return 0
-        reset, _ = limiter.get_window_stats(self.item, NAMESPACE, client)
+        reset, _ = limiter.get_window_stats(self.item, self.namespace, client)
         return max(1, int(reset - time.time()))
