@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from lapor.files import PRIVATE_UMASK, open_private, private_dir, write_private
 from lapor.settings import Settings
 
 
@@ -161,14 +162,15 @@ def delete_topics(bootstrap: str, names: list[str]) -> None:
 
 
 def _spawn(cmd: list[str], log_path: Path) -> subprocess.Popen:
-    log = log_path.open("ab")
-    return subprocess.Popen(
-        cmd,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,  # outlives the command that started it
-    )
+    with open_private(log_path) as log:
+        return subprocess.Popen(
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # outlives the command that started it
+            umask=PRIVATE_UMASK,  # its data files are the owner's only (lapor/files.py)
+        )
 
 
 def start_broker(data_dir: Path, port: int, log_path: Path) -> subprocess.Popen:
@@ -205,8 +207,7 @@ def start_store(data_dir: Path, port: int, log_path: Path) -> subprocess.Popen:
 
 def up(settings: Settings, timeout: float = 60) -> dict:
     """Start what is not configured externally; idempotent when already running."""
-    state = settings.state_dir.resolve()
-    state.mkdir(parents=True, exist_ok=True)
+    state = private_dir(settings.state_dir.resolve())
     record = read_record(settings) or {}
     pids = record.get("pids")
     if pids and all(_alive(p) for p in pids.values()):
@@ -220,7 +221,7 @@ def up(settings: Settings, timeout: float = 60) -> dict:
             record["kafka_bootstrap"] = settings.kafka_bootstrap
         else:
             port = free_port()
-            (state / "kafka").mkdir(exist_ok=True)
+            private_dir(state / "kafka")
             procs["kafka"] = start_broker(state / "kafka", port, state / "kafka.log")
             record["kafka_bootstrap"] = f"127.0.0.1:{port}"
             record["kafka_port"] = port
@@ -228,7 +229,7 @@ def up(settings: Settings, timeout: float = 60) -> dict:
             record["mongodb_uri"] = settings.mongodb_uri
         else:
             port = free_port()
-            (state / "mongodb").mkdir(exist_ok=True)
+            private_dir(state / "mongodb")
             procs["mongodb"] = start_store(state / "mongodb", port, state / "mongodb.log")
             record["mongodb_uri"] = f"mongodb://127.0.0.1:{port}"
             record["mongodb_port"] = port
@@ -242,7 +243,7 @@ def up(settings: Settings, timeout: float = 60) -> dict:
         for proc in procs.values():
             proc.kill()
         raise
-    settings.stack_file.write_text(json.dumps(record, indent=2))
+    write_private(settings.stack_file, json.dumps(record, indent=2))
     return record
 
 

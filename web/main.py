@@ -20,6 +20,7 @@ from casestore.sessions import SessionStore
 from casestore.store import CaseStore, connect
 from casestore.throttle import ThrottlePolicy
 from casestore.users import UserStore
+from lapor.files import private_dir
 from lapor.privacy import Sealer
 from lapor.settings import Settings
 from routing_rules.engine import Router
@@ -112,7 +113,7 @@ def session_secret(settings: Settings) -> str:
         return settings.session_secret
     path: Path = settings.session_key_file
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_urlsafe(48))
