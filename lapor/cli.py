@@ -472,7 +472,9 @@ def submit_records(settings: Settings, records: list[dict], progress: bool = Tru
 
     endpoints = _endpoints(settings)
     sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
-    intake = Intake(make_producer(endpoints.kafka_bootstrap), settings.topic_submitted, sealer)
+    intake = Intake(
+        make_producer(endpoints.kafka_bootstrap, settings), settings.topic_submitted, sealer
+    )
     own_ids = [str(r["id"]) for r in records if isinstance(r, dict) and r.get("id")]
     stored = _stored_content(settings, own_ids)
     ids, rejected, conflicts = [], [], 0

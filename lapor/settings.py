@@ -20,7 +20,25 @@ class Settings(BaseSettings):
 
     state_dir: Path = Field(Path(".lapor"), description="Data, logs, models and keys live here.")
     kafka_bootstrap: str | None = Field(
-        None, description="host:port of a Kafka cluster; unset = the embedded broker."
+        None,
+        description="host:port of the Kafka brokers, several separated by ',' or ';' "
+        "(kafka:// optional); unset = the embedded broker.",
+    )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="How every Kafka client connects (lapor/kafka.py)."
+    )
+    kafka_ssl_cafile: Path | None = Field(
+        None, description="CA bundle the brokers' certificates are checked against (TLS)."
+    )
+    kafka_ssl_certfile: Path | None = Field(None, description="Client certificate (mutual TLS).")
+    kafka_ssl_keyfile: Path | None = Field(None, description="Client certificate's key.")
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "SCRAM-SHA-512", description="SASL mechanism with SASL_PLAINTEXT / SASL_SSL."
+    )
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    replication_factor: int = Field(
+        1, ge=1, description="Replicas of each topic the stack creates (3 on a real cluster)."
     )
     mongodb_uri: str | None = Field(None, description="MongoDB URI; unset = the embedded store.")
     mongodb_db: str = "lapor"

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lapor.files import PRIVATE_UMASK, open_private, private_dir, write_private
+from lapor.kafka import bootstrap_servers, kafka_python_options
 from lapor.settings import Settings
 
 
@@ -103,12 +104,16 @@ def _until_answers(what: str, check, errors: tuple, timeout: float) -> None:  # 
     raise StackError(f"{what} did not answer: {last}")
 
 
-def wait_for_kafka(bootstrap: str, timeout: float = 30) -> None:
+def wait_for_kafka(bootstrap: str, timeout: float = 30, options: dict | None = None) -> None:
     from kafka import KafkaAdminClient
     from kafka.errors import KafkaError
 
     def check() -> None:
-        KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000).close()
+        KafkaAdminClient(
+            bootstrap_servers=bootstrap_servers(bootstrap),
+            request_timeout_ms=3000,
+            **(options or {}),
+        ).close()
 
     _until_answers(f"Kafka at {bootstrap}", check, (KafkaError,), timeout)
 
@@ -123,19 +128,27 @@ def wait_for_mongo(uri: str, timeout: float = 30) -> None:
     _until_answers(f"MongoDB at {uri}", check, (PyMongoError,), timeout)
 
 
-def create_topics(bootstrap: str, names: list[str], partitions: int) -> list[str]:
-    """Create missing topics (auto-created topics would get one partition)."""
+def create_topics(
+    bootstrap: str,
+    names: list[str],
+    partitions: int,
+    replication: int = 1,
+    options: dict | None = None,
+) -> list[str]:
+    """Create missing topics (auto-created topics would get one partition) with
+    ``partitions`` and ``replication`` replicas; ``options``: TLS / SASL arguments
+    (``lapor.kafka.kafka_python_options``)."""
     from kafka import KafkaAdminClient
     from kafka.admin import NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers(bootstrap), **(options or {}))
     try:
         existing = set(admin.list_topics())
         missing = [n for n in names if n not in existing]
         if missing:
             try:
-                admin.create_topics([NewTopic(n, partitions, 1) for n in missing])
+                admin.create_topics([NewTopic(n, partitions, replication) for n in missing])
             except TopicAlreadyExistsError:  # a concurrent `up`; fine
                 pass
         return missing
@@ -143,12 +156,12 @@ def create_topics(bootstrap: str, names: list[str], partitions: int) -> list[str
         admin.close()
 
 
-def delete_topics(bootstrap: str, names: list[str]) -> None:
+def delete_topics(bootstrap: str, names: list[str], options: dict | None = None) -> None:
     """Remove topics (benchmark scratch topics); missing ones are ignored."""
     from kafka import KafkaAdminClient
     from kafka.errors import UnknownTopicOrPartitionError
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers(bootstrap), **(options or {}))
     try:
         existing = set(admin.list_topics())
         present = [n for n in names if n in existing]
@@ -236,7 +249,7 @@ def up(settings: Settings, timeout: float = 60) -> dict:
         for name, proc in procs.items():
             record["pids"][name] = proc.pid
             wait_for_port("127.0.0.1", record[f"{name}_port"], timeout, proc)
-        wait_for_kafka(record["kafka_bootstrap"], timeout)
+        wait_for_kafka(record["kafka_bootstrap"], timeout, kafka_python_options(settings))
         wait_for_mongo(record["mongodb_uri"], timeout)
         ensure_topics(settings, record)
     except Exception:
@@ -248,7 +261,13 @@ def up(settings: Settings, timeout: float = 60) -> dict:
 
 
 def ensure_topics(settings: Settings, record: dict) -> None:
-    create_topics(record["kafka_bootstrap"], settings.topics, settings.partitions)
+    create_topics(
+        record["kafka_bootstrap"],
+        settings.topics,
+        settings.partitions,
+        settings.replication_factor,
+        kafka_python_options(settings),
+    )
 
 
 def down(settings: Settings, timeout: float = 15) -> list[str]:

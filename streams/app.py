@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from pymongo.errors import PyMongoError
 
 from casestore.store import CaseStore, connect
+from lapor.kafka import aiokafka_options, bootstrap_servers, faust_broker, faust_options
 from lapor.privacy import mask_identifiers
 from lapor.settings import Settings
 from routing_rules.engine import Router
@@ -118,7 +119,8 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
     fetch_pause.install()
     app = faust.App(
         app_id,
-        broker=f"kafka://{bootstrap}",
+        broker=faust_broker(bootstrap),
+        **faust_options(settings),
         store="memory://",
         datadir=str(Path(settings.state_dir) / "worker"),
         web_enabled=False,
@@ -239,7 +241,8 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
         """Routed events -> cases (``streams/sink.py``); its own consumer group."""
         consumer = AIOKafkaConsumer(
             settings.topic_routed,
-            bootstrap_servers=bootstrap,
+            bootstrap_servers=bootstrap_servers(bootstrap),
+            **aiokafka_options(settings),
             group_id=f"{settings.worker_id}-sink",
             group_instance_id=(
                 f"{settings.worker_instance}-sink" if settings.worker_instance else None

@@ -16,7 +16,9 @@ from typing import Any
 from kafka import KafkaProducer
 from pydantic import ValidationError
 
+from lapor.kafka import bootstrap_servers, kafka_python_options
 from lapor.privacy import Sealer
+from lapor.settings import Settings
 from streams.events import ComplaintSubmitted, new_tracking_id
 
 REPORTER_FIELDS = ("name", "phone", "email", "nik")
@@ -47,9 +49,11 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def make_producer(bootstrap: str) -> KafkaProducer:
+def make_producer(bootstrap: str, settings: Settings | None = None) -> KafkaProducer:
+    """The intake producer; ``settings`` brings TLS / SASL (``lapor/kafka.py``)."""
     return KafkaProducer(
-        bootstrap_servers=bootstrap,
+        bootstrap_servers=bootstrap_servers(bootstrap),
+        **(kafka_python_options(settings) if settings else {}),
         acks="all",
         enable_idempotence=True,
         linger_ms=5,

@@ -160,7 +160,7 @@ def create_app(
         sessions.ensure_indexes()
         users = UserStore(db, throttle=throttle_policy(settings))
         users.throttle.ensure_indexes()
-        producer = make_producer(kafka_bootstrap)
+        producer = make_producer(kafka_bootstrap, settings)
         sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
         app.state.services = Services(
             settings=settings,
