@@ -162,6 +162,11 @@ def create_app(
         users.throttle.ensure_indexes()
         producer = make_producer(kafka_bootstrap, settings)
         sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
+        limiter = IntakeLimiter(
+            settings.rate_limit_storage or mongodb_uri,
+            settings.intake_rate_per_minute,
+            database=f"{settings.mongodb_db}_limits",
+        )
         app.state.services = Services(
             settings=settings,
             store=store,
@@ -170,17 +175,8 @@ def create_app(
             producer=producer,
             router=Router(),
             sealer=sealer,
-            limiter=IntakeLimiter(
-                settings.rate_limit_storage or mongodb_uri,
-                settings.intake_rate_per_minute,
-                database=f"{settings.mongodb_db}_limits",
-            ),
-            sms_limiter=IntakeLimiter(
-                settings.rate_limit_storage or mongodb_uri,
-                settings.sms_rate_per_minute,
-                database=f"{settings.mongodb_db}_limits",
-                namespace="sms-gateway",
-            ),
+            limiter=limiter,
+            sms_limiter=limiter.sibling(settings.sms_rate_per_minute, "sms-gateway"),
             sms_gateways=sms_gateways,
             sessions=sessions,
             clock=clock,
