@@ -72,8 +72,26 @@ INDEXES = [
 ]
 
 
+# Every write (cases, audit, accounts, sessions) is acknowledged only once a
+# majority of a replica set has it: a case or an audit record acknowledged by a
+# primary that then fails over must not vanish. A write the network cut is
+# retried once (retryable writes). On a standalone server (the embedded store
+# runs `--standalone`) "majority" is that one server: accepted, the same as 1.
+# WRITE_TIMEOUT_MS bounds the wait for the majority; a timed-out batch is
+# retried by the sink and its idempotent insert stores nothing twice.
+WRITE_CONCERN = "majority"
+WRITE_TIMEOUT_MS = 10_000
+
+
 def connect(uri: str, db: str, timeout_ms: int = 5000) -> Database:
-    client: MongoClient = MongoClient(uri, serverSelectionTimeoutMS=timeout_ms, tz_aware=True)
+    client: MongoClient = MongoClient(
+        uri,
+        serverSelectionTimeoutMS=timeout_ms,
+        tz_aware=True,
+        w=WRITE_CONCERN,
+        wTimeoutMS=WRITE_TIMEOUT_MS,
+        retryWrites=True,
+    )
     return client[db]
 
 

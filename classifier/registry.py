@@ -68,7 +68,7 @@ def tracking_uri(mlflow_uri: str | None, state_dir: Path) -> str:
         return mlflow_uri
     if os.environ.get("MLFLOW_TRACKING_URI"):
         return os.environ["MLFLOW_TRACKING_URI"]
-    state_dir.mkdir(parents=True, exist_ok=True)
+    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     return f"sqlite:///{(state_dir / 'mlflow.db').resolve()}"
 
 
@@ -81,7 +81,7 @@ def configure(mlflow_uri: str | None, state_dir: Path) -> MlflowClient:
     """
     import fcntl
 
-    state_dir.mkdir(parents=True, exist_ok=True)
+    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     uri = tracking_uri(mlflow_uri, state_dir)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)

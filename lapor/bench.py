@@ -208,19 +208,27 @@ def _stop(procs: list) -> None:
             p.kill()
 
 
-def _broker_floor(bootstrap: str, topic: str, n: int, payload: bytes) -> float:
+def _broker_floor(
+    bootstrap: str, topic: str, n: int, payload: bytes, options: dict | None = None
+) -> float:
     """Produce and consume N messages with nothing in between."""
     from kafka import KafkaConsumer, KafkaProducer
 
+    from lapor.kafka import bootstrap_servers
+
+    options = options or {}
     t0 = time.perf_counter()
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap_servers(bootstrap), acks="all", linger_ms=5, **options
+    )
     for i in range(n):
         producer.send(topic, key=str(i).encode(), value=payload)
     producer.flush()
     producer.close()
     consumer = KafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        bootstrap_servers=bootstrap_servers(bootstrap),
+        **options,
         group_id=f"floor-{topic}",
         auto_offset_reset="earliest",
         consumer_timeout_ms=3000,
@@ -295,6 +303,7 @@ def bench_e2e(  # noqa: ANN201
 
     from casestore.store import CaseStore, connect
     from lapor import stack
+    from lapor.kafka import kafka_python_options
     from lapor.privacy import Sealer
     from streams.decide import ModelSource
     from streams.intake import Intake, make_producer
@@ -305,7 +314,13 @@ def bench_e2e(  # noqa: ANN201
     names = {k: f"bench.{run}.{k}" for k in ("submitted", "routed", "dlq", "overridden")}
     texts = _texts(n)
     with _bench_stack(settings) as (endpoints, server_pids):
-        stack.create_topics(endpoints.kafka_bootstrap, list(names.values()), partitions)
+        stack.create_topics(
+            endpoints.kafka_bootstrap,
+            list(names.values()),
+            partitions,
+            settings.replication_factor,
+            kafka_python_options(settings),
+        )
         env = {
             **os.environ,
             **{f"LAPOR_TOPIC_{k.upper()}": v for k, v in names.items()},
@@ -320,7 +335,9 @@ def bench_e2e(  # noqa: ANN201
         db = connect(endpoints.mongodb_uri, f"bench_{run}")
         store = CaseStore(db)
         sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
-        intake = Intake(make_producer(endpoints.kafka_bootstrap), names["submitted"], sealer)
+        intake = Intake(
+            make_producer(endpoints.kafka_bootstrap, settings), names["submitted"], sealer
+        )
         parts = {
             "workers": [p.pid for p in procs],
             "broker": [server_pids["kafka"]] if "kafka" in server_pids else [],
@@ -368,17 +385,29 @@ def bench_e2e(  # noqa: ANN201
 
         # floors, same run, same servers: the broker alone, the store alone, the model alone
         floor_topic = f"bench.{run}.floor"
-        stack.create_topics(endpoints.kafka_bootstrap, [floor_topic], partitions)
+        stack.create_topics(
+            endpoints.kafka_bootstrap,
+            [floor_topic],
+            partitions,
+            settings.replication_factor,
+            kafka_python_options(settings),
+        )
         sample = store.cases.find_one(batch, {"_id": 0}) or {}
         payload = json.dumps({"complaint_id": "x", "text": texts[0]}).encode()
-        broker_s = _broker_floor(endpoints.kafka_bootstrap, floor_topic, n, payload)
+        broker_s = _broker_floor(
+            endpoints.kafka_bootstrap, floor_topic, n, payload, kafka_python_options(settings)
+        )
         store_s = _store_floor(db, sample, n, settings.store_batch_size)
         model = ModelSource.from_settings(settings).current()  # what the workers serve
         t0 = time.perf_counter()
         model.predict(texts)
         classify_s = time.perf_counter() - t0
         db.client.drop_database(db.name)
-        stack.delete_topics(endpoints.kafka_bootstrap, [*names.values(), floor_topic])
+        stack.delete_topics(
+            endpoints.kafka_bootstrap,
+            [*names.values(), floor_topic],
+            kafka_python_options(settings),
+        )
 
     floor_s = broker_s + store_s + classify_s
     cpu = {k: round(cpu_after[k] - cpu_before[k], 2) for k in parts if parts[k]}

@@ -17,6 +17,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from lapor import stack
+from lapor.files import PRIVATE_UMASK, open_private, private_umask, write_private
 from lapor.settings import Settings, get_settings
 
 # MLflow narrates every run at INFO; the CLI prints its own summary instead.
@@ -46,6 +47,14 @@ out = Console()
 err = Console(stderr=True)
 
 DEMO_SAMPLE = Path(__file__).parent / "data" / "demo_complaints.jsonl"
+
+
+@app.callback()
+def main() -> None:
+    """Route Indonesian public-service complaints to the agency that must answer."""
+    # everything written from here on (the state directory: keys, logs, models, the
+    # demo login; but also `--out` files) is the owner's only (lapor/files.py)
+    private_umask()
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -613,7 +622,9 @@ def submit_records(settings: Settings, records: list[dict], progress: bool = Tru
 
     endpoints = _endpoints(settings)
     sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
-    intake = Intake(make_producer(endpoints.kafka_bootstrap), settings.topic_submitted, sealer)
+    intake = Intake(
+        make_producer(endpoints.kafka_bootstrap, settings), settings.topic_submitted, sealer
+    )
     own_ids = [str(r["id"]) for r in records if isinstance(r, dict) and r.get("id")]
     stored = _stored_content(settings, own_ids)
     ids, rejected, conflicts = [], [], 0
@@ -685,14 +696,15 @@ def start_worker(
     env = dict(os.environ)
     if instance:
         env["LAPOR_WORKER_INSTANCE"] = instance
-    log = log_path.open("ab")
-    return subprocess.Popen(
-        [sys.executable, "-m", "lapor.cli", "worker"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        env=env,
-    )
+    with open_private(log_path) as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "lapor.cli", "worker"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            umask=PRIVATE_UMASK,
+        )
 
 
 def wait_for_cases(settings: Settings, ids: list[str], timeout: float) -> int:
@@ -918,8 +930,7 @@ def demo_login(settings: Settings) -> tuple[str, str]:
     except UserError:
         username = f"demo-admin-{secrets.token_hex(2)}"
         _users(settings).create(username, password, "national_admin")
-    path.write_text(f"{username} {password}\n")
-    path.chmod(0o600)
+    write_private(path, f"{username} {password}\n")  # 0600 from the first byte
     return username, password
 
 
@@ -934,7 +945,9 @@ def mail_gateway_handler(settings: Settings):  # noqa: ANN201
 
     endpoints = _endpoints(settings)
     sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
-    intake = Intake(make_producer(endpoints.kafka_bootstrap), settings.topic_submitted, sealer)
+    intake = Intake(
+        make_producer(endpoints.kafka_bootstrap, settings), settings.topic_submitted, sealer
+    )
     relay = (
         (settings.mail_relay_host, settings.mail_relay_port) if settings.mail_relay_host else None
     )

@@ -232,7 +232,7 @@ class Sealer:
         if key:
             return cls(_ring(key.replace(",", "\n")))
         if not key_file.exists():
-            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(Fernet.generate_key() + b"\n")
@@ -282,7 +282,7 @@ def retire_old_keys(key_file: Path) -> int:
 
 def _write_keys(key_file: Path, keys: list[str]) -> None:
     """Written to a 0600 file beside it, then renamed over: never half a key ring."""
-    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = key_file.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,7 +20,25 @@ class Settings(BaseSettings):
 
     state_dir: Path = Field(Path(".lapor"), description="Data, logs, models and keys live here.")
     kafka_bootstrap: str | None = Field(
-        None, description="host:port of a Kafka cluster; unset = the embedded broker."
+        None,
+        description="host:port of the Kafka brokers, several separated by ',' or ';' "
+        "(kafka:// optional); unset = the embedded broker.",
+    )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="How every Kafka client connects (lapor/kafka.py)."
+    )
+    kafka_ssl_cafile: Path | None = Field(
+        None, description="CA bundle the brokers' certificates are checked against (TLS)."
+    )
+    kafka_ssl_certfile: Path | None = Field(None, description="Client certificate (mutual TLS).")
+    kafka_ssl_keyfile: Path | None = Field(None, description="Client certificate's key.")
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "SCRAM-SHA-512", description="SASL mechanism with SASL_PLAINTEXT / SASL_SSL."
+    )
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    replication_factor: int = Field(
+        1, ge=1, description="Replicas of each topic the stack creates (3 on a real cluster)."
     )
     mongodb_uri: str | None = Field(None, description="MongoDB URI; unset = the embedded store.")
     mongodb_db: str = "lapor"
@@ -106,6 +124,19 @@ class Settings(BaseSettings):
         None,
         description="`limits` storage URI for the intake rate limit, shared by all web "
         "processes; unset = the case store's MongoDB; 'memory://' = per process.",
+    )
+
+    sms_secret: SecretStr | None = Field(
+        None,
+        description="Secrets the SMS 1708 gateways sign their webhook calls with: "
+        "'name:secret' entries separated by commas, or one bare secret (gateway 'sms'); "
+        "each at least 32 characters. Unset = the SMS webhook is disabled (503).",
+    )
+    sms_max_skew_seconds: float = Field(
+        300, gt=0, description="Largest gap between an SMS call's signed timestamp and now."
+    )
+    sms_rate_per_minute: int = Field(
+        600, ge=1, description="SMS webhook calls per gateway per minute (429 beyond)."
     )
 
     @property

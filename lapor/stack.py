@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from lapor.files import PRIVATE_UMASK, open_private, private_dir, write_private
+from lapor.kafka import bootstrap_servers, kafka_python_options
 from lapor.settings import Settings
 
 
@@ -102,12 +104,16 @@ def _until_answers(what: str, check, errors: tuple, timeout: float) -> None:  # 
     raise StackError(f"{what} did not answer: {last}")
 
 
-def wait_for_kafka(bootstrap: str, timeout: float = 30) -> None:
+def wait_for_kafka(bootstrap: str, timeout: float = 30, options: dict | None = None) -> None:
     from kafka import KafkaAdminClient
     from kafka.errors import KafkaError
 
     def check() -> None:
-        KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000).close()
+        KafkaAdminClient(
+            bootstrap_servers=bootstrap_servers(bootstrap),
+            request_timeout_ms=3000,
+            **(options or {}),
+        ).close()
 
     _until_answers(f"Kafka at {bootstrap}", check, (KafkaError,), timeout)
 
@@ -122,19 +128,27 @@ def wait_for_mongo(uri: str, timeout: float = 30) -> None:
     _until_answers(f"MongoDB at {uri}", check, (PyMongoError,), timeout)
 
 
-def create_topics(bootstrap: str, names: list[str], partitions: int) -> list[str]:
-    """Create missing topics (auto-created topics would get one partition)."""
+def create_topics(
+    bootstrap: str,
+    names: list[str],
+    partitions: int,
+    replication: int = 1,
+    options: dict | None = None,
+) -> list[str]:
+    """Create missing topics (auto-created topics would get one partition) with
+    ``partitions`` and ``replication`` replicas; ``options``: TLS / SASL arguments
+    (``lapor.kafka.kafka_python_options``)."""
     from kafka import KafkaAdminClient
     from kafka.admin import NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers(bootstrap), **(options or {}))
     try:
         existing = set(admin.list_topics())
         missing = [n for n in names if n not in existing]
         if missing:
             try:
-                admin.create_topics([NewTopic(n, partitions, 1) for n in missing])
+                admin.create_topics([NewTopic(n, partitions, replication) for n in missing])
             except TopicAlreadyExistsError:  # a concurrent `up`; fine
                 pass
         return missing
@@ -142,12 +156,12 @@ def create_topics(bootstrap: str, names: list[str], partitions: int) -> list[str
         admin.close()
 
 
-def delete_topics(bootstrap: str, names: list[str]) -> None:
+def delete_topics(bootstrap: str, names: list[str], options: dict | None = None) -> None:
     """Remove topics (benchmark scratch topics); missing ones are ignored."""
     from kafka import KafkaAdminClient
     from kafka.errors import UnknownTopicOrPartitionError
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers(bootstrap), **(options or {}))
     try:
         existing = set(admin.list_topics())
         present = [n for n in names if n in existing]
@@ -161,14 +175,15 @@ def delete_topics(bootstrap: str, names: list[str]) -> None:
 
 
 def _spawn(cmd: list[str], log_path: Path) -> subprocess.Popen:
-    log = log_path.open("ab")
-    return subprocess.Popen(
-        cmd,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,  # outlives the command that started it
-    )
+    with open_private(log_path) as log:
+        return subprocess.Popen(
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # outlives the command that started it
+            umask=PRIVATE_UMASK,  # its data files are the owner's only (lapor/files.py)
+        )
 
 
 def start_broker(data_dir: Path, port: int, log_path: Path) -> subprocess.Popen:
@@ -205,8 +220,7 @@ def start_store(data_dir: Path, port: int, log_path: Path) -> subprocess.Popen:
 
 def up(settings: Settings, timeout: float = 60) -> dict:
     """Start what is not configured externally; idempotent when already running."""
-    state = settings.state_dir.resolve()
-    state.mkdir(parents=True, exist_ok=True)
+    state = private_dir(settings.state_dir.resolve())
     record = read_record(settings) or {}
     pids = record.get("pids")
     if pids and all(_alive(p) for p in pids.values()):
@@ -220,7 +234,7 @@ def up(settings: Settings, timeout: float = 60) -> dict:
             record["kafka_bootstrap"] = settings.kafka_bootstrap
         else:
             port = free_port()
-            (state / "kafka").mkdir(exist_ok=True)
+            private_dir(state / "kafka")
             procs["kafka"] = start_broker(state / "kafka", port, state / "kafka.log")
             record["kafka_bootstrap"] = f"127.0.0.1:{port}"
             record["kafka_port"] = port
@@ -228,26 +242,32 @@ def up(settings: Settings, timeout: float = 60) -> dict:
             record["mongodb_uri"] = settings.mongodb_uri
         else:
             port = free_port()
-            (state / "mongodb").mkdir(exist_ok=True)
+            private_dir(state / "mongodb")
             procs["mongodb"] = start_store(state / "mongodb", port, state / "mongodb.log")
             record["mongodb_uri"] = f"mongodb://127.0.0.1:{port}"
             record["mongodb_port"] = port
         for name, proc in procs.items():
             record["pids"][name] = proc.pid
             wait_for_port("127.0.0.1", record[f"{name}_port"], timeout, proc)
-        wait_for_kafka(record["kafka_bootstrap"], timeout)
+        wait_for_kafka(record["kafka_bootstrap"], timeout, kafka_python_options(settings))
         wait_for_mongo(record["mongodb_uri"], timeout)
         ensure_topics(settings, record)
     except Exception:
         for proc in procs.values():
             proc.kill()
         raise
-    settings.stack_file.write_text(json.dumps(record, indent=2))
+    write_private(settings.stack_file, json.dumps(record, indent=2))
     return record
 
 
 def ensure_topics(settings: Settings, record: dict) -> None:
-    create_topics(record["kafka_bootstrap"], settings.topics, settings.partitions)
+    create_topics(
+        record["kafka_bootstrap"],
+        settings.topics,
+        settings.partitions,
+        settings.replication_factor,
+        kafka_python_options(settings),
+    )
 
 
 def down(settings: Settings, timeout: float = 15) -> list[str]:

@@ -29,6 +29,7 @@ from pymongo.errors import PyMongoError
 
 from casestore.related import RelatedLinker
 from casestore.store import CaseStore, connect
+from lapor.kafka import aiokafka_options, bootstrap_servers, faust_broker, faust_options
 from lapor.privacy import mask_identifiers
 from lapor.settings import Settings
 from routing_rules.engine import Router
@@ -121,7 +122,8 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
     fetch_pause.install()
     app = faust.App(
         app_id,
-        broker=f"kafka://{bootstrap}",
+        broker=faust_broker(bootstrap),
+        **faust_options(settings),
         store="memory://",
         datadir=str(Path(settings.state_dir) / "worker"),
         web_enabled=False,
@@ -241,7 +243,8 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
     def consumer(topic: str, group: str) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
             topic,
-            bootstrap_servers=bootstrap,
+            bootstrap_servers=bootstrap_servers(bootstrap),
+            **aiokafka_options(settings),
             group_id=f"{settings.worker_id}-{group}",
             group_instance_id=(
                 f"{settings.worker_instance}-{group}" if settings.worker_instance else None

@@ -17,7 +17,9 @@ from kafka import KafkaProducer
 from pydantic import ValidationError
 from pymongo.errors import PyMongoError
 
+from lapor.kafka import bootstrap_servers, kafka_python_options
 from lapor.privacy import Sealer
+from lapor.settings import Settings
 from streams.events import ComplaintSubmitted, new_tracking_id
 
 REPORTER_FIELDS = ("name", "phone", "email", "nik")
@@ -48,9 +50,11 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def make_producer(bootstrap: str) -> KafkaProducer:
+def make_producer(bootstrap: str, settings: Settings | None = None) -> KafkaProducer:
+    """The intake producer; ``settings`` brings TLS / SASL (``lapor/kafka.py``)."""
     return KafkaProducer(
-        bootstrap_servers=bootstrap,
+        bootstrap_servers=bootstrap_servers(bootstrap),
+        **(kafka_python_options(settings) if settings else {}),
         acks="all",
         enable_idempotence=True,
         linger_ms=5,
@@ -137,6 +141,7 @@ class Intake:
         default_channel: str = "bulk",
         wait: float = 0,
         stored: StoredContent | None = None,
+        secret_token: str | None = None,
     ) -> Receipt:
         """Publish one complaint; with ``wait`` > 0, block until the broker has it
         (acks=all), so the citizen's receipt means the complaint is safe.
@@ -146,8 +151,13 @@ class Intake:
         With ``stored`` (the case store's view) a conflict with a stored case is
         also raised here (``IdConflict``), after publishing: the sink dead-letters
         it with reason ``id_conflict``, so it is recorded, never lost. A conflict
-        with a complaint still in flight is found by the sink alone."""
-        token = secrets.token_urlsafe(16) if record.get("privacy") == "rahasia" else None
+        with a complaint still in flight is found by the sink alone.
+
+        A rahasia complaint gets a random secret token, or ``secret_token`` when the
+        channel derives one (a retried SMS must get the token of its first try)."""
+        token = None
+        if record.get("privacy") == "rahasia":
+            token = secret_token or secrets.token_urlsafe(16)
         event = build_submission(record, self.sealer, default_channel, token)
         before = stored(event.complaint_id) if stored and record.get("id") else None
         future = self.producer.send(

@@ -65,6 +65,8 @@ def validate_routed(raw: bytes | str) -> dict:
         payload = pydantic_core.from_json(raw)
     except ValueError as exc:
         raise RoutedEventError(f"Invalid JSON: {exc}") from None
+    if type(payload) not in (dict, list):  # `null`, `5` or `"x"` raised a TypeError here
+        raise RoutedEventError(f"payload: Input should be an object, not {type(payload).__name__}")
     check_keys(payload)
     try:
         event = ComplaintRouted.model_validate(payload).model_dump()

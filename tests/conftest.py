@@ -18,6 +18,7 @@ from lapor import stack
 from lapor.settings import Settings
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SMS_SECRET = f"test-sms-gateway-secret-{uuid.uuid4().hex}"
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +43,7 @@ def stack_env(tmp_path_factory, trained_model) -> dict[str, str]:
         env["LAPOR_TOPIC_OVERRIDDEN"] = f"test.{run}.overridden"
         env["LAPOR_WORKER_ID"] = f"lapor-test-{run}"
     env["LAPOR_BATCH_WITHIN"] = "0.2"
+    env["LAPOR_SMS_SECRET"] = SMS_SECRET  # tests sign SMS webhook calls with it
     env["LAPOR_MODEL_CHECK_SECONDS"] = "1"
     env["LAPOR_ESCALATION_SECONDS"] = "1"
     settings = Settings(**{k[len("LAPOR_") :].lower(): v for k, v in env.items()})

@@ -22,6 +22,7 @@ from lapor.settings import Settings
 from routing_rules.engine import Router
 from streams.intake import Intake
 from web.ratelimit import IntakeLimiter
+from web.sms import Gateway, SignatureError, SignedRequest, verify
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals.update(STATUS_LABELS=STATUS_LABELS, ROLE_LABELS=ROLE_LABELS)
@@ -37,6 +38,8 @@ class Services:
     router: Router
     sealer: Sealer
     limiter: IntakeLimiter
+    sms_limiter: IntakeLimiter  # per SMS gateway (web/sms.py)
+    sms_gateways: list[Gateway]  # empty: the SMS webhook is disabled
     sessions: SessionStore
     api_clients: ApiClientStore
     clock: Callable[[], datetime]  # the server's time; tests move it instead of sleeping
@@ -91,3 +94,45 @@ def intake_rate_limit(request: Request, svc: Services = Depends(services)) -> No
             f"Terlalu banyak aduan dari alamat ini; coba lagi dalam {retry} detik.",
             headers={"Retry-After": str(retry)},
         )
+
+
+async def signed_sms(request: Request, svc: Services = Depends(services)) -> SignedRequest:
+    """The SMS webhook's caller: a gateway whose secret signed this very body
+    (``web/sms.py``). Without a configured secret the webhook is off, not open."""
+    if not svc.sms_gateways:
+        raise HTTPException(
+            503,
+            "Kanal SMS belum diaktifkan di server ini: pengelola perlu mengisi "
+            "LAPOR_SMS_SECRET (rahasia bersama dengan gateway SMS).",
+        )
+    body = await request.body()
+    try:
+        return verify(
+            svc.sms_gateways,
+            body,
+            request.headers.get("x-lapor-timestamp"),
+            request.headers.get("x-lapor-signature"),
+            svc.clock(),
+            svc.settings.sms_max_skew_seconds,
+        )
+    except SignatureError:
+        raise HTTPException(
+            401,
+            "Permintaan tidak sah: tanda tangan gateway SMS (X-Lapor-Signature, "
+            "X-Lapor-Timestamp) tidak ada, salah, atau kedaluwarsa.",
+        ) from None
+
+
+def sms_rate_limit(
+    signed: SignedRequest = Depends(signed_sms), svc: Services = Depends(services)
+) -> SignedRequest:
+    """At most N calls per gateway per minute: a gateway relays a whole country's
+    SMS from a few addresses, so it is limited by its identity, not its address."""
+    retry = svc.sms_limiter.hit(signed.gateway.name)
+    if retry:
+        raise HTTPException(
+            429,
+            f"Terlalu banyak SMS dari gateway ini; coba lagi dalam {retry} detik.",
+            headers={"Retry-After": str(retry)},
+        )
+    return signed

@@ -21,6 +21,7 @@ from casestore.sessions import SessionStore
 from casestore.store import CaseStore, connect
 from casestore.throttle import ThrottlePolicy
 from casestore.users import UserStore
+from lapor.files import private_dir
 from lapor.privacy import Sealer
 from lapor.settings import Settings
 from routing_rules.engine import Router
@@ -29,6 +30,7 @@ from web.deps import LoginRequired, Services
 from web.errors import validation_detail
 from web.ratelimit import IntakeLimiter
 from web.routers import citizen, console, docs, open311, performance, public
+from web.sms import parse_gateways
 
 STATIC = Path(__file__).parent / "static"
 SECURITY_HEADERS = {
@@ -42,7 +44,13 @@ SECURITY_HEADERS = {
 
 
 class BodyLimit:
-    """413 for bodies over the limit, whether announced or streamed (pure ASGI)."""
+    """413 for bodies over the limit, whether announced or streamed (pure ASGI).
+
+    A streamed (chunked) body is counted as it arrives. Past the limit this
+    middleware answers 413 itself and tells the app the client has gone
+    (``http.disconnect``), then drops whatever the app still sends: before, the
+    overflow was an exception inside the app, and FastAPI's body parser turned it
+    into a 400 "error parsing the body"."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app, self.max_bytes = app, max_bytes
@@ -53,20 +61,34 @@ class BodyLimit:
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
             return await self._too_large(send)
-        seen = 0
+        seen, started, refused = 0, False, False
 
         async def limited() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
-                raise _TooLarge()
+                refused = True
+                if not started:
+                    await self._too_large(send)
+                return {"type": "http.disconnect"}
             return message
 
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # the 413 is the answer
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await self._too_large(send)
+            await self.app(scope, limited, tracked)
+        except Exception:
+            if not refused:
+                raise
+            # what the app made of the "disconnect" is moot: the client has its 413
 
     async def _too_large(self, send: Send) -> None:
         body = (
@@ -78,14 +100,14 @@ class BodyLimit:
             {
                 "type": "http.response.start",
                 "status": 413,
-                "headers": [(b"content-type", b"application/json")],
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    pass
 
 
 def session_secret(settings: Settings) -> str:
@@ -93,7 +115,7 @@ def session_secret(settings: Settings) -> str:
         return settings.session_secret
     path: Path = settings.session_key_file
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_urlsafe(48))
@@ -120,7 +142,12 @@ def create_app(
     mongodb_uri: str,
     clock: Callable[[], datetime] = now_utc,
 ) -> FastAPI:
-    """``clock`` is the server's time for sessions and login throttling (tests move it)."""
+    """``clock`` is the server's time for sessions, login throttling and SMS
+    signatures (tests move it)."""
+    # a malformed or weak SMS secret stops the app here, not at the first SMS
+    sms_gateways = parse_gateways(
+        settings.sms_secret.get_secret_value() if settings.sms_secret else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -137,8 +164,13 @@ def create_app(
         users.throttle.ensure_indexes()
         api_clients = ApiClientStore(db)
         api_clients.ensure_indexes()
-        producer = make_producer(kafka_bootstrap)
+        producer = make_producer(kafka_bootstrap, settings)
         sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
+        limiter = IntakeLimiter(
+            settings.rate_limit_storage or mongodb_uri,
+            settings.intake_rate_per_minute,
+            database=f"{settings.mongodb_db}_limits",
+        )
         app.state.services = Services(
             settings=settings,
             store=store,
@@ -147,11 +179,9 @@ def create_app(
             producer=producer,
             router=Router(),
             sealer=sealer,
-            limiter=IntakeLimiter(
-                settings.rate_limit_storage or mongodb_uri,
-                settings.intake_rate_per_minute,
-                database=f"{settings.mongodb_db}_limits",
-            ),
+            limiter=limiter,
+            sms_limiter=limiter.sibling(settings.sms_rate_per_minute, "sms-gateway"),
+            sms_gateways=sms_gateways,
             sessions=sessions,
             api_clients=api_clients,
             clock=clock,
@@ -166,6 +196,11 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # served by web/routers/docs.py, without a CDN
         redoc_url=None,
+        # Starlette answers "/path/" with a redirect to an absolute URL built from
+        # the request's Host header: `Host: evil.example` got `Location:
+        # http://evil.example/...` (issue 15). Without it "/path/" is a 404; every
+        # redirect this app makes is a path on its own site.
+        redirect_slashes=False,
     )
     app.include_router(public.router)
     app.include_router(console.router)

@@ -14,8 +14,10 @@ each wait for it), and the outage is logged once.
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
+from dataclasses import dataclass
 
 from limits import RateLimitItemPerMinute
 from limits.errors import StorageError
@@ -29,8 +31,22 @@ STORAGE_TIMEOUT_MS = 500
 RETRY_SECONDS = 10.0
 
 
+@dataclass
+class _Health:
+    """Whether the shared storage answers; one per storage, shared by its limits."""
+
+    degraded: bool = False
+    retry_at: float = 0.0
+
+
 class IntakeLimiter:
-    def __init__(self, storage_uri: str, per_minute: int, database: str = "limits") -> None:
+    def __init__(
+        self,
+        storage_uri: str,
+        per_minute: int,
+        database: str = "limits",
+        namespace: str = NAMESPACE,
+    ) -> None:
         options: dict = {"wrap_exceptions": True}
         if storage_uri.startswith("mongodb"):
             options.update(
@@ -43,8 +59,8 @@ class IntakeLimiter:
         self.shared = MovingWindowRateLimiter(storage)
         self.local = MovingWindowRateLimiter(MemoryStorage())
         self.item = RateLimitItemPerMinute(per_minute)
-        self.degraded = False
-        self.retry_at = 0.0
+        self.namespace = namespace
+        self.health = _Health()
         # connect now: an unreachable storage is reported at start-up, and the
         # client is made here rather than lazily at garbage collection
         if not storage.check():
@@ -52,25 +68,31 @@ class IntakeLimiter:
 
     def hit(self, client: str) -> int:
         """Count one request; 0 if allowed, else the seconds until one is allowed."""
-        if self.degraded and time.monotonic() < self.retry_at:
+        if self.health.degraded and time.monotonic() < self.health.retry_at:
             return self._hit(self.local, client)
         try:
             wait = self._hit(self.shared, client)
         except StorageError as exc:
             self._degrade(exc)
             return self._hit(self.local, client)
-        if self.degraded:
+        if self.health.degraded:
             log.warning("rate-limit storage reachable again; the limit is shared again")
-            self.degraded = False
+            self.health.degraded = False
         return wait
 
     def _degrade(self, why: object) -> None:
-        if not self.degraded:  # the storage's address is not logged: it may hold a password
+        if not self.health.degraded:  # its address is not logged: it may hold a password
             log.warning("rate-limit storage unreachable (%s); limiting per process", why)
-        self.degraded, self.retry_at = True, time.monotonic() + RETRY_SECONDS
+        self.health.degraded, self.health.retry_at = True, time.monotonic() + RETRY_SECONDS
+
+    def sibling(self, per_minute: int, namespace: str) -> IntakeLimiter:
+        """Another limit on the same storage (one connection, one outage log)."""
+        other = copy.copy(self)
+        other.item, other.namespace = RateLimitItemPerMinute(per_minute), namespace
+        return other
 
     def _hit(self, limiter: MovingWindowRateLimiter, client: str) -> int:
-        if limiter.hit(self.item, NAMESPACE, client):
+        if limiter.hit(self.item, self.namespace, client):
             return 0
-        reset, _ = limiter.get_window_stats(self.item, NAMESPACE, client)
+        reset, _ = limiter.get_window_stats(self.item, self.namespace, client)
         return max(1, int(reset - time.time()))

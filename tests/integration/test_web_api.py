@@ -7,6 +7,8 @@ import json
 import pytest
 
 from lapor.cli import wait_for_cases
+from tests.conftest import SMS_SECRET
+from tests.security.sms import signed
 
 pytestmark = pytest.mark.integration
 
@@ -83,7 +85,9 @@ def test_oversized_body_is_refused(web_client):
 def test_sms_gateway_uses_the_same_intake(web_client, stack_settings):
     r = web_client.post(
         "/api/v1/sms",
-        json={"from": "081299990000", "message": "BANJAR jln rusak parah di desa sungai"},
+        **signed(
+            SMS_SECRET, {"from": "081299990000", "message": "BANJAR jln rusak parah di desa sungai"}
+        ),
     )
     assert r.status_code == 200
     tracking = r.json()["tracking_id"]

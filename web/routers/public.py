@@ -10,7 +10,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 
 from casestore.public_view import case_for_reporter
 from streams.intake import IdConflict, IntakeError, stored_lookup, token_hash
-from web.deps import Services, intake_rate_limit, services
+from web import sms
+from web.deps import Services, intake_rate_limit, services, sms_rate_limit
+from web.sms import SignedRequest, privacy_keyword
 
 router = APIRouter(prefix="/api/v1", tags=["public"])
 PUBLISH_TIMEOUT = 10.0
@@ -89,13 +91,16 @@ class SmsIn(BaseModel):
     message: Annotated[str, AfterValidator(has_words)] = Field(min_length=1, max_length=1_000)
 
 
-def _publish(svc: Services, record: dict, channel: str):  # noqa: ANN202
+def _publish(  # noqa: ANN202
+    svc: Services, record: dict, channel: str, secret_token: str | None = None
+):
     try:
         return svc.intake.submit(
             record,
             default_channel=channel,
             wait=PUBLISH_TIMEOUT,
             stored=stored_lookup(svc.store.content_of),
+            secret_token=secret_token,
         )
     except IdConflict:
         raise HTTPException(
@@ -160,12 +165,48 @@ def lookup(
     }
 
 
-@router.post("/sms", tags=["channels"], dependencies=[Depends(intake_rate_limit)])
-def sms_gateway(body: SmsIn, svc: Services = Depends(services)) -> dict:
-    """SMS 1708 gateway webhook: ``{"from": "0812...", "message": "BANJAR jalan rusak ..."}``."""
-    record = {"text": body.message, "reporter": {"phone": body.sender}}
-    receipt = _publish(svc, record, "sms")
+@router.post(
+    "/sms",
+    tags=["channels"],
+    responses={
+        401: {"description": "Tanda tangan gateway tidak ada, salah, atau kedaluwarsa"},
+        503: {"description": "Kanal SMS belum diaktifkan (LAPOR_SMS_SECRET kosong)"},
+    },
+)
+def sms_gateway(
+    body: SmsIn,
+    signed: SignedRequest = Depends(sms_rate_limit),
+    svc: Services = Depends(services),
+) -> dict:
+    """SMS 1708 gateway webhook: ``{"from": "0812...", "message": "BANJAR jalan rusak ..."}``,
+    signed by the gateway (``X-Lapor-Timestamp``, ``X-Lapor-Signature``: see README).
+    A message starting ``RAHASIA`` or ``ANONIM`` is filed with that privacy; the
+    reply to a rahasia one carries its secret token."""
+    privacy, text = privacy_keyword(body.message)
+    if not any(ch.isalnum() for ch in text):
+        raise HTTPException(
+            422,
+            f"Tulis isi aduan setelah kata {privacy.upper()}, misalnya: {privacy.upper()} "
+            "BANJAR jalan rusak di desa ...",
+        )
+    record = {
+        "id": sms.tracking_id(signed),
+        "text": text,
+        "privacy": privacy,
+        "reporter": {"phone": body.sender},
+    }
+    token = sms.secret_token(signed) if privacy == "rahasia" else None
+    receipt = _publish(svc, record, "sms", secret_token=token)
+    if receipt.secret_token:
+        reply = (
+            f"Aduan RAHASIA diterima. No. lacak {receipt.tracking_id}, token "
+            f"{receipt.secret_token}. Simpan token ini: tanpa token aduan tidak dapat dilihat."
+        )
+    else:
+        reply = f"Aduan Anda diterima. No. lacak {receipt.tracking_id}. Terima kasih."
     return {
         "tracking_id": receipt.tracking_id,
-        "reply": f"Aduan Anda diterima. No. lacak {receipt.tracking_id}. Terima kasih.",
+        "privacy": privacy,
+        "secret_token": receipt.secret_token,
+        "reply": reply,
     }
