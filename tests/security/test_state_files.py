@@ -37,7 +37,8 @@ def loose(root: Path) -> list[str]:
 
 
 def lapor(state: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LAPOR_")}
+    # MLFLOW_TRACKING_URI too: mlflow.set_tracking_uri() in earlier tests exports it
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAPOR_", "MLFLOW_"))}
     env.update(LAPOR_STATE_DIR=str(state), LAPOR_BATCH_WITHIN="0.2")
     return subprocess.run(
         [sys.executable, "-m", "lapor.cli", *args],
