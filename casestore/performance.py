@@ -26,6 +26,20 @@ from casestore.workflow import OPEN_STATUSES, WIB, is_working_day
 OFFICE_OPENS, OFFICE_CLOSES = time(8, 0), time(16, 0)  # WIB, Monday to Friday
 OFFICE_HOURS_A_DAY = 8.0
 GROUPINGS = ("unit", "agency")
+# what the figures read of a case (no text, no identity)
+FIELDS = {
+    "decision.unit_id": 1,
+    "decision.unit_name": 1,
+    "decision.agency": 1,
+    "decision.tier": 1,
+    "decision.province_code": 1,
+    "created_at": 1,
+    "answered_at": 1,
+    "answered_in_time": 1,
+    "status": 1,
+    "deadline_at": 1,
+    "decision_version": 1,
+}
 
 
 def office_hours(start: datetime, end: datetime) -> float:
@@ -69,22 +83,9 @@ def performance(
         raise ValueError(f"by must be one of {GROUPINGS}")
     now = now or until
     match = {**(scope or {}), "created_at": {"$gte": since, "$lt": until}}
-    fields = {
-        "decision.unit_id": 1,
-        "decision.unit_name": 1,
-        "decision.agency": 1,
-        "decision.tier": 1,
-        "decision.province_code": 1,
-        "created_at": 1,
-        "answered_at": 1,
-        "answered_in_time": 1,
-        "status": 1,
-        "deadline_at": 1,
-        "decision_version": 1,
-    }
     rows: dict[str, dict] = {}
     hours: dict[str, list[float]] = defaultdict(list)
-    for case in cases.find(match, fields):
+    for case in cases.find(match, FIELDS):
         decision = case.get("decision") or {}
         key = decision.get("unit_id" if by == "unit" else "agency")
         if not key:

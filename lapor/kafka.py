@@ -79,13 +79,19 @@ def kafka_python_options(settings: Settings) -> dict[str, Any]:
             ssl_certfile=_path(settings.kafka_ssl_certfile),
             ssl_keyfile=_path(settings.kafka_ssl_keyfile),
         )
-    if _uses_sasl(settings):
-        options.update(
-            sasl_mechanism=settings.kafka_sasl_mechanism,
-            sasl_plain_username=settings.kafka_sasl_username,
-            sasl_plain_password=_password(settings),
-        )
+    options.update(_sasl_options(settings))
     return options
+
+
+def _sasl_options(settings: Settings) -> dict[str, Any]:
+    """The SASL arguments, named alike by kafka-python and aiokafka (none without SASL)."""
+    if not _uses_sasl(settings):
+        return {}
+    return {
+        "sasl_mechanism": settings.kafka_sasl_mechanism,
+        "sasl_plain_username": settings.kafka_sasl_username,
+        "sasl_plain_password": _password(settings),
+    }
 
 
 def ssl_context(settings: Settings) -> ssl.SSLContext | None:
@@ -104,12 +110,7 @@ def aiokafka_options(settings: Settings) -> dict[str, Any]:
     context = ssl_context(settings)
     if context is not None:
         options["ssl_context"] = context
-    if _uses_sasl(settings):
-        options.update(
-            sasl_mechanism=settings.kafka_sasl_mechanism,
-            sasl_plain_username=settings.kafka_sasl_username,
-            sasl_plain_password=_password(settings),
-        )
+    options.update(_sasl_options(settings))
     return options
 
 

@@ -17,20 +17,13 @@ from pydantic import ValidationError
 
 from streams.events import CaseOverridden
 from streams.sink import CaseSink, store_with_retry
-from streams.validate import RoutedEventError, check_keys, readable
+from streams.validate import RoutedEventError, check_keys, decoded, readable
 
 
 def validate_overridden(raw: bytes | str) -> dict:
     """The overridden event as a dict, or RoutedEventError with the reason."""
-    if isinstance(raw, bytes):
-        try:
-            raw = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise RoutedEventError(
-                f"payload is not valid UTF-8 ({exc.reason} at byte {exc.start})"
-            ) from None
     try:
-        event = CaseOverridden.model_validate_json(raw)
+        event = CaseOverridden.model_validate_json(decoded(raw))
     except ValidationError as exc:
         raise RoutedEventError(readable(exc)) from None
     data = event.model_dump()

@@ -43,22 +43,22 @@ class MailGateway:
             log.info("mail not taken as a complaint: %s", exc)
             return "250 2.0.0 Diterima (bukan aduan)"
         loop = asyncio.get_running_loop()
-        seen = await loop.run_in_executor(None, self._seen, complaint)
-        try:
+        before = await loop.run_in_executor(None, self._stored, complaint)
+        try:  # intake compares with what was read once here
             submit = partial(
-                self.intake.submit, complaint.record, "email", PUBLISH_TIMEOUT, self.stored
+                self.intake.submit, complaint.record, "email", PUBLISH_TIMEOUT, lambda _: before
             )
             receipt = await loop.run_in_executor(None, submit)
         except IntakeError as exc:
             return f"554 5.6.0 Aduan tidak dapat diterima: {exc}"
         except KafkaError:
             return "451 4.3.0 Layanan sedang sibuk, coba lagi nanti"
-        if not seen:  # a message delivered twice is acknowledged once
+        if before is None:  # a message delivered twice is acknowledged once
             await loop.run_in_executor(None, self._acknowledge, complaint, receipt.tracking_id)
         return "250 2.0.0 Aduan diterima"
 
-    def _seen(self, complaint: MailComplaint) -> bool:
-        return bool(self.stored and self.stored(complaint.record["id"]))
+    def _stored(self, complaint: MailComplaint) -> str | None:
+        return self.stored(complaint.record["id"]) if self.stored else None
 
     def _acknowledge(self, complaint: MailComplaint, tracking_id: str) -> None:
         """Best effort: the complaint is safe in Kafka whatever happens here."""

@@ -50,15 +50,21 @@ class RoutedEventError(ValueError):
     """A routed event the sink must not store; the message is the dead letter's reason."""
 
 
+def decoded(raw: bytes | str) -> str | object:
+    """Bytes as UTF-8 text, or RoutedEventError with where the encoding breaks."""
+    if not isinstance(raw, bytes):
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RoutedEventError(
+            f"payload is not valid UTF-8 ({exc.reason} at byte {exc.start})"
+        ) from None
+
+
 def validate_routed(raw: bytes | str) -> dict:
     """The routed event as a dict ready for ``case_from_routed``, or RoutedEventError."""
-    if isinstance(raw, bytes):
-        try:
-            raw = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise RoutedEventError(
-                f"payload is not valid UTF-8 ({exc.reason} at byte {exc.start})"
-            ) from None
+    raw = decoded(raw)
     if not isinstance(raw, str):
         raise RoutedEventError(f"payload is not JSON text ({type(raw).__name__})")
     try:

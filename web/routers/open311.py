@@ -11,6 +11,7 @@ errors in the specification's error format. Implemented and left out: README,
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from functools import cache
 from typing import Any
 from xml.etree import ElementTree
 
@@ -87,6 +88,7 @@ def render(data: Any, fmt: str, root: str, item: str, status: int = 200) -> Resp
     )
 
 
+@cache  # the glossary is fixed for the process's life
 def _keywords(topic: str) -> str:
     """A few terms citizens use for the topic (the reviewed glossary)."""
     terms = [t for c in glossary().values() if c.topic == topic for t in c.terms]
