@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pymongo.database import Database
 
-from lapor.privacy import mask_identifiers
+from core.privacy import mask_identifiers
 
 HUMAN_CONFIRMED = ("terverifikasi", "ditindaklanjuti", "selesai")
 

@@ -22,7 +22,7 @@ from casestore.workflow import (
     SELESAI,
     TERDISPOSISI,
 )
-from lapor.privacy import mask_identifiers
+from core.privacy import mask_identifiers
 
 CLOSED_STATUSES = frozenset({SELESAI, DITOLAK, DIARSIPKAN})
 PUBLIC_FIELDS = {

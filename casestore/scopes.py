@@ -14,9 +14,9 @@ Any agency is accepted at any tier, as the console's route correction allows.
 
 from __future__ import annotations
 
-from routing_rules.engine import NATIONAL_REGION
+from core.taxonomy import taxonomy
+from core.units import NATIONAL_REGION
 from routing_rules.regions import normalise_code, region_index
-from routing_rules.taxonomy import taxonomy
 
 ROLES = ("national_admin", "regional_coordinator", "agency_liaison")
 

@@ -30,7 +30,8 @@ from casestore.workflow import (
     dispatch_update,
     transition_update,
 )
-from lapor.privacy import Sealer, mask_identifiers
+from core.privacy import Sealer, mask_identifiers
+from core.units import unit_above
 
 CASE_SCHEMA_VERSION = 1
 CORRECTION_FIELDS = (
@@ -611,10 +612,3 @@ def _version_is(case: dict) -> dict:
 
 def _refused(message: str | None, code: int | None) -> str:
     return f"the case store refused the case: {message}" + (f" (code {code})" if code else "")
-
-
-def unit_above(decision: dict) -> str | None:
-    """The same agency one tier up: regency unit -> provincial unit; else national admin."""
-    if decision.get("tier") == "kabupaten_kota" and decision.get("province_code"):
-        return f"provinsi:{decision['province_code']}:{decision['agency']}"
-    return None

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from routing_rules.taxonomy import taxonomy
+from core.taxonomy import taxonomy
 
 GLOSSARY_PATH = Path(__file__).parent / "data" / "glossary.yaml"
 TERM_WORD = re.compile(r"[a-z]+|\d+")

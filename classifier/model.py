@@ -26,7 +26,7 @@ from classifier.concepts import ConceptTagger
 from classifier.features import CachedCharVectorizer
 from classifier.prior import PriorCorrectedClassifier
 from classifier.text import IndonesianStemmer, TextNormalizer
-from routing_rules.taxonomy import Taxonomy, taxonomy
+from core.taxonomy import Taxonomy, taxonomy
 
 
 def build_pipeline(

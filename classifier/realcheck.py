@@ -26,7 +26,7 @@ from sklearn.model_selection import train_test_split
 
 from classifier.experiment import labelled_rows
 from classifier.model import ComplaintModel
-from routing_rules.taxonomy import taxonomy
+from core.taxonomy import taxonomy
 
 MAPPING_PATH = Path(__file__).parent / "data" / "laporgub_agencies.yaml"
 ADJUDICATED_PATH = Path(__file__).parent / "data" / "laporgub_adjudicated.jsonl"

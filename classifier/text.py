@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from classifier.glossary import glossary_words
 from classifier.lexicon import load_lexicon
 from classifier.stemmer import FastStemmer, root_words
-from lapor.privacy import mask_identifiers
+from core.privacy import mask_identifiers
 
 ELONGATION = re.compile(r"([a-z])\1{2,}")
 LETTERS = re.compile(r"[a-z]+")

@@ -11,8 +11,8 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from classifier.corpus import labels_of, split_corpus
 from classifier.model import ComplaintModel, Prediction, build_pipeline
 from classifier.profile import training_profile
+from core.taxonomy import taxonomy
 from routing_rules.regions import place_name_words
-from routing_rules.taxonomy import taxonomy
 
 # Auto-route only where the model has been this precise on validation data in
 # every register (a national hub prefers a human look to a wrong unit). Measured

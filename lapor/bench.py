@@ -214,7 +214,7 @@ def _broker_floor(
     """Produce and consume N messages with nothing in between."""
     from kafka import KafkaConsumer, KafkaProducer
 
-    from lapor.kafka import bootstrap_servers
+    from core.kafka import bootstrap_servers
 
     options = options or {}
     t0 = time.perf_counter()
@@ -302,9 +302,9 @@ def bench_e2e(  # noqa: ANN201
     import uuid
 
     from casestore.store import CaseStore, connect
+    from core.kafka import kafka_python_options
+    from core.privacy import Sealer
     from lapor import stack
-    from lapor.kafka import kafka_python_options
-    from lapor.privacy import Sealer
     from streams.decide import ModelSource
     from streams.intake import Intake, make_producer
     from streams.stages import read_stages
@@ -474,10 +474,10 @@ ADVERSARIAL = {
 
 
 def _intake_text_limit() -> int:
-    """The longest complaint text intake accepts (``streams.events``)."""
+    """The longest complaint text intake accepts (``core.events``)."""
     from annotated_types import MaxLen
 
-    from streams.events import ComplaintSubmitted
+    from core.events import ComplaintSubmitted
 
     field = ComplaintSubmitted.model_fields["text"]
     return next(m.max_length for m in field.metadata if isinstance(m, MaxLen))
@@ -504,7 +504,7 @@ def bench_mask(repeat: int = 5, steps: int = 5, legacy: bool = True) -> dict:
     """
     import re
 
-    from lapor.privacy import mask_identifiers
+    from core.privacy import mask_identifiers
 
     limit = _intake_text_limit()
     sizes = [limit // 2**i for i in reversed(range(steps))]

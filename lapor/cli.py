@@ -16,9 +16,9 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from core.files import PRIVATE_UMASK, open_private, private_umask, write_private
+from core.settings import Settings, get_settings
 from lapor import stack
-from lapor.files import PRIVATE_UMASK, open_private, private_umask, write_private
-from lapor.settings import Settings, get_settings
 
 # MLflow narrates every run at INFO; the CLI prints its own summary instead.
 logging.getLogger("mlflow").setLevel(logging.WARNING)
@@ -53,7 +53,7 @@ DEMO_SAMPLE = Path(__file__).parent / "data" / "demo_complaints.jsonl"
 def main() -> None:
     """Route Indonesian public-service complaints to the agency that must answer."""
     # everything written from here on (the state directory: keys, logs, models, the
-    # demo login; but also `--out` files) is the owner's only (lapor/files.py)
+    # demo login; but also `--out` files) is the owner's only (core/files.py)
     private_umask()
 
 
@@ -617,7 +617,7 @@ def submit_records(settings: Settings, records: list[dict], progress: bool = Tru
     """Publish records; returns the tracking ids of the accepted ones. A record
     whose own id is already a case with other content is published (the sink
     dead-letters it as ``id_conflict``) and reported here as a conflict."""
-    from lapor.privacy import Sealer
+    from core.privacy import Sealer
     from streams.intake import IdConflict, Intake, IntakeError, make_producer
 
     endpoints = _endpoints(settings)
@@ -939,7 +939,7 @@ def demo_login(settings: Settings) -> tuple[str, str]:
 
 def mail_gateway_handler(settings: Settings):  # noqa: ANN201
     """The e-mail channel's handler on the configured stack (tests run it too)."""
-    from lapor.privacy import Sealer
+    from core.privacy import Sealer
     from streams.intake import Intake, make_producer, stored_lookup
     from streams.mail_gateway import MailGateway
 
@@ -1023,7 +1023,7 @@ def open311_clients() -> None:
 
 
 def _reseal(settings: Settings) -> dict:
-    from lapor.privacy import Sealer
+    from core.privacy import Sealer
 
     sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
     return {"keys": len(sealer.keys), **_cases(settings).reseal_identities(sealer)}
@@ -1045,7 +1045,7 @@ def keys_rotate() -> None:
     put the new key first there ("new,old"; `lapor keys generate`) and run this to
     re-seal. Restart the web processes then: they seal with the key they loaded.
     """
-    from lapor.privacy import rotate_key_file
+    from core.privacy import rotate_key_file
 
     settings = get_settings()
     if not settings.reporter_key:
@@ -1065,7 +1065,7 @@ def keys_retire() -> None:
     on the intake topic sealed with an old key cannot be opened after this:
     retire once the worker has caught up.
     """
-    from lapor.privacy import retire_old_keys
+    from core.privacy import retire_old_keys
 
     settings = get_settings()
     result = _reseal(settings)

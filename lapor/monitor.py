@@ -42,7 +42,7 @@ from classifier.profile import (
     word_count,
 )
 from classifier.realcheck import decision_figures
-from lapor.settings import Settings
+from core.settings import Settings
 
 PERIOD_KINDS = ("week", "day")
 AIM_PRECISION = 0.95  # README: automatically routed complaints >= 95 % right

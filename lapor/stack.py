@@ -20,9 +20,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lapor.files import PRIVATE_UMASK, open_private, private_dir, write_private
-from lapor.kafka import bootstrap_servers, kafka_python_options
-from lapor.settings import Settings
+from core.files import PRIVATE_UMASK, open_private, private_dir, write_private
+from core.kafka import bootstrap_servers, kafka_python_options
+from core.settings import Settings
 
 
 class StackError(RuntimeError):
@@ -137,7 +137,7 @@ def create_topics(
 ) -> list[str]:
     """Create missing topics (auto-created topics would get one partition) with
     ``partitions`` and ``replication`` replicas; ``options``: TLS / SASL arguments
-    (``lapor.kafka.kafka_python_options``)."""
+    (``core.kafka.kafka_python_options``)."""
     from kafka import KafkaAdminClient
     from kafka.admin import NewTopic
     from kafka.errors import TopicAlreadyExistsError
@@ -182,7 +182,7 @@ def _spawn(cmd: list[str], log_path: Path) -> subprocess.Popen:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # outlives the command that started it
-            umask=PRIVATE_UMASK,  # its data files are the owner's only (lapor/files.py)
+            umask=PRIVATE_UMASK,  # its data files are the owner's only (core/files.py)
         )
 
 

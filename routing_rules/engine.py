@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.taxonomy import Taxonomy, taxonomy
+from core.units import unit_id, unit_region
 from routing_rules.regions import region_index
 from routing_rules.resolve import RegionResolution, resolve_region
 from routing_rules.rules import RuleSet, load_rules
-from routing_rules.taxonomy import Taxonomy, taxonomy
 
 ROUTED = "routed"
 TRIAGE = "menunggu_verifikasi"
-NATIONAL_REGION = "ID"
 
 
 @dataclass
@@ -118,10 +118,10 @@ class Router:
         self, agency: str, tier: str, province: str | None, regency: str | None
     ) -> tuple[str | None, str | None]:
         """(unit_id, readable name) of an agency at a tier; (None, None) without the region."""
-        region = {"pusat": NATIONAL_REGION, "provinsi": province, "kabupaten_kota": regency}[tier]
+        region = unit_region(tier, province, regency)
         if not region:
             return None, None
-        return f"{tier}:{region}:{agency}", self._unit_name(agency, tier, region)
+        return unit_id(tier, region, agency), self._unit_name(agency, tier, region)
 
     def _unit_name(self, agency: str, tier: str, region_code: str) -> str:
         name = self.taxonomy.agencies[agency].name

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from core.taxonomy import Taxonomy, taxonomy
 from routing_rules.regions import RegionIndex, region_codes, region_index
-from routing_rules.taxonomy import Taxonomy, taxonomy
 
 RULES_DIR = Path(__file__).parent / "rules"
 TIER_FILE = "tier_exceptions.yaml"

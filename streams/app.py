@@ -29,14 +29,14 @@ from pymongo.errors import PyMongoError
 
 from casestore.related import RelatedLinker
 from casestore.store import CaseStore, connect
-from lapor.kafka import aiokafka_options, bootstrap_servers, faust_broker, faust_options
-from lapor.privacy import mask_identifiers
-from lapor.settings import Settings
+from core.events import SCHEMA_VERSION, ComplaintSubmitted, DeadLetter
+from core.kafka import aiokafka_options, bootstrap_servers, faust_broker, faust_options
+from core.privacy import mask_identifiers
+from core.settings import Settings
 from routing_rules.engine import Router
 from streams import fetch_pause
 from streams.corrections import CorrectionSink
 from streams.decide import ModelHolder, ModelSource, decide
-from streams.events import SCHEMA_VERSION, ComplaintSubmitted, DeadLetter
 from streams.sink import CaseSink
 from streams.stages import StageClock
 

@@ -2,7 +2,7 @@
 
     lapor.cases.overridden --corrections--> MongoDB corrections --> lapor dataset export
 
-A person's correction of a route (``streams.events.CaseOverridden``) is what the
+A person's correction of a route (``core.events.CaseOverridden``) is what the
 training export learns from (``casestore/export.py``); this task of the worker
 records each one, once per (case, decision version), so a replayed or
 redelivered event changes nothing. The same batching, retry and commit as the
@@ -15,7 +15,7 @@ from __future__ import annotations
 from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 
-from streams.events import CaseOverridden
+from core.events import CaseOverridden
 from streams.sink import CaseSink, store_with_retry
 from streams.validate import RoutedEventError, check_keys, decoded, readable
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from classifier.model import ComplaintModel, Prediction, load_model
-from lapor.settings import Settings
+from core.settings import Settings
 from routing_rules.engine import Router, RoutingDecision
 from streams.intake import region_hint_text
 

@@ -7,7 +7,6 @@ and ``lapor submit`` all call :class:`Intake`.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -17,10 +16,10 @@ from kafka import KafkaProducer
 from pydantic import ValidationError
 from pymongo.errors import PyMongoError
 
-from lapor.kafka import bootstrap_servers, kafka_python_options
-from lapor.privacy import Sealer
-from lapor.settings import Settings
-from streams.events import ComplaintSubmitted, new_tracking_id
+from core.events import ComplaintSubmitted, new_tracking_id
+from core.kafka import bootstrap_servers, kafka_python_options
+from core.privacy import Sealer, token_hash
+from core.settings import Settings
 
 REPORTER_FIELDS = ("name", "phone", "email", "nik")
 
@@ -46,12 +45,8 @@ class Receipt:
     secret_token: str | None = None
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def make_producer(bootstrap: str, settings: Settings | None = None) -> KafkaProducer:
-    """The intake producer; ``settings`` brings TLS / SASL (``lapor/kafka.py``)."""
+    """The intake producer; ``settings`` brings TLS / SASL (``core/kafka.py``)."""
     return KafkaProducer(
         bootstrap_servers=bootstrap_servers(bootstrap),
         **(kafka_python_options(settings) if settings else {}),

@@ -1,7 +1,7 @@
 """The case sink's edge: a routed event is checked as strictly as intake checks a
 complaint before it can become a case.
 
-``streams.events.ComplaintRouted`` checks the shape; routed events are what any
+``core.events.ComplaintRouted`` checks the shape; routed events are what any
 client of the broker can publish, so this also checks what the shape leaves open
 (issue 15: one event with ``decision.status = "bogus"`` or ``routed_at`` in year
 9999 stopped every worker; one with a ``$where`` key was stored as a case):
@@ -10,7 +10,7 @@ client of the broker can publish, so this also checks what the shape leaves open
   could read as an operator or a path: starting with ``$``, holding ``.`` or NUL;
   no nesting deeper than the schema's; no NaN or infinite number;
 * statuses and tiers from their closed sets, agency and topic codes from the
-  taxonomy (``routing_rules/taxonomy.py``), region codes from the region index,
+  taxonomy (``core/taxonomy.py``), region codes from the region index,
   the unit id the one the routing rules give for that agency, tier and region;
 * dates between 2000 and tomorrow (a date without a time zone is UTC);
 * lists and free strings bounded; the sealed identity a Fernet token.
@@ -28,10 +28,11 @@ from datetime import UTC, datetime, timedelta
 import pydantic_core
 from pydantic import ValidationError
 
-from routing_rules.engine import NATIONAL_REGION, ROUTED, TRIAGE
+from core.events import ComplaintRouted
+from core.taxonomy import Taxonomy, taxonomy
+from core.units import unit_id, unit_region
+from routing_rules.engine import ROUTED, TRIAGE
 from routing_rules.regions import RegionIndex, region_index
-from routing_rules.taxonomy import Taxonomy, taxonomy
-from streams.events import ComplaintRouted
 
 ROUTING_STATUSES = frozenset({ROUTED, TRIAGE})
 REGION_SOURCES = frozenset({None, "region_hint", "sms_keyword", "text", "admin"})
@@ -190,14 +191,12 @@ def check_decision(decision: dict, tax: Taxonomy, regions: RegionIndex) -> None:
     for code in candidates:
         if code not in regions.regencies and code not in regions.provinces:
             raise RoutedEventError(f"{where}.region_candidates: unknown region {code!r}")
-    region = {"pusat": NATIONAL_REGION, "provinsi": province, "kabupaten_kota": regency}[
-        decision["tier"]
-    ]
+    region = unit_region(decision["tier"], province, regency)
     unit = decision["unit_id"]
     if unit is None:
         if decision["status"] != TRIAGE:
             raise RoutedEventError(f"{where}.unit_id: a routed complaint needs a unit")
-    elif region is None or unit != f"{decision['tier']}:{region}:{decision['agency']}":
+    elif region is None or unit != unit_id(decision["tier"], region, decision["agency"]):
         raise RoutedEventError(
             f"{where}.unit_id: {unit[:80]!r} is not the unit of {decision['agency']} "
             f"at tier {decision['tier']} in region {region}"

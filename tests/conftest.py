@@ -14,8 +14,8 @@ import pytest
 from classifier.corpus import load_seed_corpus
 from classifier.model import ComplaintModel
 from classifier.train import train_model
+from core.settings import Settings
 from lapor import stack
-from lapor.settings import Settings
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SMS_SECRET = f"test-sms-gateway-secret-{uuid.uuid4().hex}"

@@ -6,7 +6,7 @@ from classifier.corpus import is_validation, split_corpus
 from classifier.model import Prediction, load_model
 from classifier.text import IndonesianStemmer, TextNormalizer
 from classifier.train import tune_threshold
-from routing_rules.taxonomy import taxonomy
+from core.taxonomy import taxonomy
 
 
 def test_normaliser_masks_identifiers_and_maps_slang():

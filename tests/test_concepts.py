@@ -7,7 +7,7 @@ import pytest
 from classifier.concepts import ConceptTagger
 from classifier.glossary import glossary, glossary_words
 from classifier.text import IndonesianStemmer, TextNormalizer
-from routing_rules.taxonomy import taxonomy
+from core.taxonomy import taxonomy
 
 
 def test_glossary_is_large_and_names_only_contract_codes():

@@ -1,9 +1,9 @@
 import pytest
 from pydantic import ValidationError
 
-from lapor.privacy import Sealer
+from core.events import ComplaintSubmitted, new_tracking_id
+from core.privacy import Sealer
 from streams.app import parse_submitted
-from streams.events import ComplaintSubmitted, new_tracking_id
 from streams.intake import IntakeError, build_submission
 
 
@@ -68,7 +68,7 @@ def test_text_length_is_limited():
 def test_masking_shortcuts_change_nothing(seed_records):
     import random
 
-    from lapor.privacy import mask_identifiers
+    from core.privacy import mask_identifiers
 
     rng = random.Random(7)
     alphabet = "0123456789 .-+@:/wWhtps.ab_\n"

@@ -1,6 +1,6 @@
 import pytest
 
-from routing_rules.taxonomy import TAXONOMY_PATH, taxonomy
+from core.taxonomy import TAXONOMY_PATH, taxonomy
 
 from .conftest import SHARED
 

@@ -4,7 +4,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from casestore.store import unit_above
 from casestore.users import User
 from casestore.workflow import (
     ALLOWED,
@@ -18,6 +17,7 @@ from casestore.workflow import (
     transition_update,
     triage_reasons,
 )
+from core.units import unit_above
 
 
 def test_independence_day_is_not_a_working_day():

@@ -17,8 +17,8 @@ from casestore.sessions import SessionStore
 from casestore.store import CaseStore
 from casestore.users import ROLE_LABELS, User, UserStore
 from casestore.workflow import STATUS_LABELS
-from lapor.privacy import Sealer
-from lapor.settings import Settings
+from core.privacy import Sealer
+from core.settings import Settings
 from routing_rules.engine import Router
 from streams.intake import Intake
 from web.ratelimit import IntakeLimiter

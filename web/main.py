@@ -21,9 +21,9 @@ from casestore.sessions import SessionStore
 from casestore.store import CaseStore, connect
 from casestore.throttle import ThrottlePolicy
 from casestore.users import UserStore
-from lapor.files import private_dir
-from lapor.privacy import Sealer
-from lapor.settings import Settings
+from core.files import private_dir
+from core.privacy import Sealer
+from core.settings import Settings
 from routing_rules.engine import Router
 from streams.intake import Intake, make_producer
 from web.deps import LoginRequired, Services

@@ -35,7 +35,7 @@ SIGNATURE_PREFIX = "sha256="
 DEFAULT_GATEWAY = "sms"
 MIN_SECRET_CHARS = 32
 GATEWAY_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
-_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # as streams.events.new_tracking_id
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # as core.events.new_tracking_id
 PRIVACY_KEYWORD = re.compile(r"^\s*(rahasia|anonim)(?:[\s.,:;!-]+|$)", re.IGNORECASE)
 
 

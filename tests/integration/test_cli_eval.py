@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from classifier.corpus import split_corpus
-from routing_rules.taxonomy import taxonomy
+from core.taxonomy import taxonomy
 from tests.conftest import SHARED
 
 pytestmark = pytest.mark.integration

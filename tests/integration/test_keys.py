@@ -13,8 +13,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from casestore.store import connect
+from core.privacy import Sealer
 from lapor import stack
-from lapor.privacy import Sealer
 
 pytestmark = pytest.mark.integration
 IDENTITY = {"name": "Siti Aminah", "phone": "081234567890"}

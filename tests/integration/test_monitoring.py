@@ -26,9 +26,9 @@ from classifier.registry import (
     log_training_run,
     promote,
 )
+from core.taxonomy import taxonomy
 from lapor import monitor, stack
 from lapor.cli import submit_records, wait_for_cases
-from routing_rules.taxonomy import taxonomy
 from tests.security.console import login, make_client
 
 pytestmark = pytest.mark.integration

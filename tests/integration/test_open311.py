@@ -13,9 +13,9 @@ import pytest
 
 from casestore.api_clients import ApiClientStore
 from casestore.store import connect
+from core.taxonomy import taxonomy
 from lapor import stack
 from lapor.cli import wait_for_cases
-from routing_rules.taxonomy import taxonomy
 
 pytestmark = pytest.mark.integration
 BASE = "/open311/v2"

@@ -207,7 +207,7 @@ def test_console_filters_and_override_form_offer_the_whole_contract(
 ):
     """Taxonomy v2: the agency filter and the override form come from the contract
     (39 agencies, 62 topics), so an admin can send a case to Imigrasi or OJK."""
-    from routing_rules.taxonomy import taxonomy
+    from core.taxonomy import taxonomy
 
     tax = taxonomy()
     with make_client(stack_settings) as client:

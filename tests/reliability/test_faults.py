@@ -17,9 +17,9 @@ import pytest
 from kafka import KafkaProducer
 
 from casestore.store import CaseStore, connect
+from core.settings import Settings
 from lapor import stack
 from lapor.cli import start_worker, submit_records, wait_for_cases
-from lapor.settings import Settings
 from tests.conftest import dead_letters
 
 pytestmark = [

@@ -13,8 +13,8 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.events import ComplaintSubmitted
 from streams.app import parse_submitted
-from streams.events import ComplaintSubmitted
 from streams.validate import validate_routed
 from tests.security.test_routed_events import routed
 

@@ -21,15 +21,15 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from kafka import KafkaAdminClient, KafkaProducer
 
-from lapor import stack
-from lapor.kafka import (
+from core.kafka import (
     aiokafka_options,
     bootstrap_servers,
     faust_broker,
     faust_options,
     kafka_python_options,
 )
-from lapor.settings import Settings
+from core.settings import Settings
+from lapor import stack
 from streams.intake import make_producer
 
 CA = Path(ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt")

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lapor.identifiers import FORMATS, PLACEHOLDERS, STEPS
-from lapor.privacy import mask_identifiers
+from core.identifiers import FORMATS, PLACEHOLDERS, STEPS
+from core.privacy import mask_identifiers
 
 FAMILIES = {"url", "email", "name", "account", "nik", "phone", "plate"}
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -338,8 +338,8 @@ def test_case_store_masks_the_region_hint():
 
 
 def test_routed_events_mask_the_region_hint():
+    from core.events import ComplaintSubmitted
     from streams.app import routed_event
-    from streams.events import ComplaintSubmitted
 
     complaint = ComplaintSubmitted(
         complaint_id="SEC-HINT", text="air mati, wa 0812 3456 7890", region_hint=HINT

@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 from casestore.passwords import MAX_LENGTH
 from casestore.store import connect
 from casestore.users import UserError, UserStore
+from core.settings import get_settings
 from lapor import stack
 from lapor.cli import app
-from lapor.settings import get_settings
 from tests.security.console import lapor_admin, unique
 
 pytestmark = pytest.mark.integration

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from lapor.files import open_private, private_dir, write_private
-from lapor.privacy import Sealer
-from lapor.settings import Settings
+from core.files import open_private, private_dir, write_private
+from core.privacy import Sealer
+from core.settings import Settings
 from web.main import session_secret
 
 pytestmark = pytest.mark.integration

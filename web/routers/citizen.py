@@ -17,7 +17,8 @@ from kafka.errors import KafkaError
 
 from casestore.public_view import case_for_reporter, citizen_history
 from casestore.workflow import STATUS_LABELS
-from streams.intake import IntakeError, token_hash
+from core.privacy import token_hash
+from streams.intake import IntakeError
 from web.deps import Services, check_csrf, csrf_token, intake_rate_limit, services, templates
 
 router = APIRouter(include_in_schema=False)

@@ -24,9 +24,9 @@ from casestore.workflow import (
     is_overdue,
     triage_reasons,
 )
-from lapor.privacy import Sealer, mask_identifiers
+from core.events import CaseOverridden, ComplaintRouted, ComplaintSubmitted
+from core.privacy import Sealer, mask_identifiers
 from routing_rules.regions import region_codes, region_index
-from streams.events import CaseOverridden, ComplaintRouted, ComplaintSubmitted
 from streams.intake import IntakeError
 from web.deps import Services, check_csrf, csrf_token, current_user, services, templates
 

@@ -22,7 +22,7 @@ from kafka.errors import KafkaError
 from casestore.public_view import CLOSED_STATUSES, public_cases
 from casestore.workflow import STATUS_LABELS
 from classifier.glossary import glossary
-from routing_rules.taxonomy import taxonomy
+from core.taxonomy import taxonomy
 from streams.intake import IntakeError
 from web.deps import Services, intake_rate_limit, services
 

@@ -9,14 +9,15 @@ from kafka.errors import KafkaError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from casestore.public_view import case_for_reporter
-from streams.intake import IdConflict, IntakeError, stored_lookup, token_hash
+from core.privacy import token_hash
+from streams.intake import IdConflict, IntakeError, stored_lookup
 from web import sms
 from web.deps import Services, intake_rate_limit, services, sms_rate_limit
 from web.sms import SignedRequest, privacy_keyword
 
 router = APIRouter(prefix="/api/v1", tags=["public"])
 PUBLISH_TIMEOUT = 10.0
-TRACKING_PREFIX = "LPR-"  # streams.events.new_tracking_id: the hub's own ids
+TRACKING_PREFIX = "LPR-"  # core.events.new_tracking_id: the hub's own ids
 
 
 def has_words(value: str) -> str:

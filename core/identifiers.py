@@ -1,7 +1,7 @@
 """The identifier formats masked in complaint text: one row per format.
 
 Each row holds its pattern, an example as a citizen writes it and that example
-masked; ``lapor.privacy`` builds the masker from these rows and the tests check
+masked; ``core.privacy`` builds the masker from these rows and the tests check
 every row. A pattern's group ``id`` is what is replaced by the kind's
 placeholder; the rest of a match (a cue such as "rek BRI" or "nama saya") stays.
 
@@ -33,7 +33,7 @@ PLACEHOLDERS = {
 }
 
 
-# The masker runs in steps, in this order (see lapor.privacy); a format's step is
+# The masker runs in steps, in this order (see core.privacy); a format's step is
 # its kind's unless the row says otherwise.
 STEPS = ("url", "email", "name", "number", "plate")
 STEP_OF_KIND = {
@@ -185,7 +185,7 @@ def _row(
 # --- the table ---------------------------------------------------------------
 # The local part is at most 64 characters (RFC 5321), so an address glued to a
 # longer run ("a.a.a....budi@mail.id") loses the run's last 64 characters with it.
-# The masker looks for e-mails from each "@" backwards (lapor.privacy).
+# The masker looks for e-mails from each "@" backwards (core.privacy).
 _EMAIL = r"(?P<id>[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8})(?![\w-])"
 _EMAIL_OBFUSCATED = (
     r"(?P<id>[\w.+-]{1,64} ?[\[(] ?(?i:at) ?[\])] ?[\w-]{1,63}"

@@ -25,7 +25,7 @@ class Settings(BaseSettings):
         "(kafka:// optional); unset = the embedded broker.",
     )
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
-        "PLAINTEXT", description="How every Kafka client connects (lapor/kafka.py)."
+        "PLAINTEXT", description="How every Kafka client connects (core/kafka.py)."
     )
     kafka_ssl_cafile: Path | None = Field(
         None, description="CA bundle the brokers' certificates are checked against (TLS)."

@@ -22,7 +22,7 @@ import re
 import ssl
 from typing import Any
 
-from lapor.settings import Settings
+from core.settings import Settings
 
 _SEPARATORS = re.compile(r"[,;\s]+")
 _HOST_PORT = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")

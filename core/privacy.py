@@ -1,6 +1,6 @@
 """Reporter protection: mask identifiers in text, seal identities at rest.
 
-A leaf module (it imports only ``lapor.identifiers``, its table of formats)
+A leaf module (it imports only ``core.identifiers``, its table of formats)
 because intake, the classifier, the case store and the web app all need it.
 Sealing uses Fernet (AES-128-CBC + HMAC, ``cryptography``) with keys from
 ``LAPOR_REPORTER_KEY`` or a key file that is created once with mode 0600 under
@@ -9,6 +9,7 @@ the state directory; keys rotate (``Sealer``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -17,10 +18,10 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from lapor.identifiers import FORMATS, PLACEHOLDERS, Format
-from lapor.identifiers import STEPS as STEP_ORDER
+from core.identifiers import FORMATS, PLACEHOLDERS, Format
+from core.identifiers import STEPS as STEP_ORDER
 
-# The masker is built from the table of formats in ``lapor.identifiers``, in
+# The masker is built from the table of formats in ``core.identifiers``, in
 # steps: URLs (which may hold digits and an @), e-mails, names after a
 # self-introduction cue, numbers (bank accounts, payment codes and plates after
 # their cue, NIK/KK, mobile and landline numbers, other long digit runs), then
@@ -288,3 +289,9 @@ def _write_keys(key_file: Path, keys: list[str]) -> None:
     with os.fdopen(fd, "w") as fh:
         fh.write("".join(f"{k}\n" for k in keys))
     os.replace(tmp, key_file)
+
+
+def token_hash(token: str) -> str:
+    """What is kept of a rahasia complaint's secret token (SHA-256 hex): the token
+    itself goes to the citizen only."""
+    return hashlib.sha256(token.encode()).hexdigest()
