@@ -7,8 +7,6 @@ import gc
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from contextlib import contextmanager
@@ -178,34 +176,21 @@ def _wait_until_stored(store, ids: list[str], partitions: int, timeout: float) -
 
 
 def _start_workers(settings, env: dict, roles: list[str], run: str) -> list:  # noqa: ANN001
-    procs = []
-    for i, role in enumerate(roles):
-        worker_env = {
-            **env,
-            "LAPOR_WORKER_INSTANCE": f"bench-{run}-{i}",
-            "LAPOR_WORKER_ROLE": role,
-            "LAPOR_PROFILE_PATH": str(settings.state_dir / f"bench-{run}-stages-{i}.json"),
-        }
-        log = (settings.state_dir / f"bench-{run}-worker{i}.log").open("ab")
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "lapor.cli", "worker"],
-                env=worker_env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+    from lapor.operations import start_worker
+
+    return [
+        start_worker(
+            settings,
+            settings.state_dir / f"bench-{run}-worker{i}.log",
+            instance=f"bench-{run}-{i}",
+            env={
+                **env,
+                "LAPOR_WORKER_ROLE": role,
+                "LAPOR_PROFILE_PATH": str(settings.state_dir / f"bench-{run}-stages-{i}.json"),
+            },
         )
-    return procs
-
-
-def _stop(procs: list) -> None:
-    for p in procs:
-        p.terminate()
-    for p in procs:
-        try:
-            p.wait(30)
-        except subprocess.TimeoutExpired:
-            p.kill()
+        for i, role in enumerate(roles)
+    ]
 
 
 def _broker_floor(
@@ -305,6 +290,7 @@ def bench_e2e(  # noqa: ANN201
     from core.kafka import kafka_python_options
     from core.privacy import Sealer
     from lapor import stack
+    from lapor.operations import stop_workers
     from streams.decide import ModelSource
     from streams.intake import Intake, make_producer
     from streams.stages import read_stages
@@ -368,7 +354,7 @@ def bench_e2e(  # noqa: ANN201
             e2e_s = _wait_until_stored(store, ids, partitions, timeout) - started
             cpu_after = _cpu_seconds(parts, os.getpid())
         finally:
-            _stop(procs)
+            stop_workers(*procs)
             intake.producer.close()
         stage_files = [
             settings.state_dir / f"bench-{run}-stages-{i}.json" for i in range(len(roles))

@@ -5,7 +5,6 @@ with per-session topic and database names so runs never see each other)."""
 from __future__ import annotations
 
 import os
-import subprocess
 import uuid
 from pathlib import Path
 
@@ -68,16 +67,12 @@ def stack_settings(stack_env) -> Settings:
 @pytest.fixture(scope="session")
 def worker(stack_settings):
     """One routing worker (a real `lapor worker` process) for the whole session."""
-    from lapor.cli import start_worker
+    from lapor.operations import start_worker, stop_workers
 
     log = stack_settings.state_dir / "worker-it.log"
     proc = start_worker(stack_settings, log)
     yield proc
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_workers(proc, timeout=20)
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from kafka import KafkaConsumer
 from casestore.store import CaseStore, connect
 from casestore.users import UserStore
 from lapor import stack
-from lapor.cli import submit_records, wait_for_cases
+from lapor.operations import submit_records, wait_for_cases
 from lapor.stack import free_port
 
 pytestmark = pytest.mark.integration

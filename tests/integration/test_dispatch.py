@@ -17,7 +17,7 @@ from casestore.store import CaseStore, connect
 from casestore.users import UserStore
 from casestore.workflow import deadline_for
 from lapor import stack
-from lapor.cli import submit_records, wait_for_cases
+from lapor.operations import submit_records, wait_for_cases
 from tests.integration.test_security import csrf, login, make_client
 
 pytestmark = pytest.mark.integration

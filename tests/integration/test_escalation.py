@@ -12,7 +12,7 @@ import pytest
 from casestore.store import CaseStore, connect
 from casestore.users import User, UserStore
 from lapor import stack
-from lapor.cli import submit_records, wait_for_cases
+from lapor.operations import submit_records, wait_for_cases
 
 pytestmark = pytest.mark.integration
 

@@ -22,7 +22,7 @@ from classifier.registry import (
 )
 from classifier.train import train_model
 from lapor import stack
-from lapor.cli import submit_records, wait_for_cases
+from lapor.operations import submit_records, wait_for_cases
 from tests.integration.test_security import csrf, login, make_client
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ import pytest
 
 from casestore.store import CaseStore, connect
 from lapor import stack
-from lapor.cli import mail_gateway_handler, wait_for_cases
+from lapor.operations import mail_gateway_handler, wait_for_cases
 from lapor.stack import free_port
 from streams.mail import Skipped, mail_id, own_text, parse_mail
 

@@ -28,7 +28,7 @@ from classifier.registry import (
 )
 from core.taxonomy import taxonomy
 from lapor import monitor, stack
-from lapor.cli import submit_records, wait_for_cases
+from lapor.operations import submit_records, wait_for_cases
 from tests.security.console import login, make_client
 
 pytestmark = pytest.mark.integration

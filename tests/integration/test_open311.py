@@ -15,7 +15,7 @@ from casestore.api_clients import ApiClientStore
 from casestore.store import connect
 from core.taxonomy import taxonomy
 from lapor import stack
-from lapor.cli import wait_for_cases
+from lapor.operations import wait_for_cases
 
 pytestmark = pytest.mark.integration
 BASE = "/open311/v2"

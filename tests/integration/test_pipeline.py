@@ -13,7 +13,7 @@ from kafka import KafkaProducer
 from casestore.store import CaseStore, connect
 from classifier.corpus import split_corpus
 from lapor import stack
-from lapor.cli import submit_records, wait_for_cases
+from lapor.operations import submit_records, wait_for_cases
 from tests.conftest import dead_letters
 
 pytestmark = pytest.mark.integration

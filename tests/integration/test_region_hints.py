@@ -11,7 +11,7 @@ import pytest
 
 from casestore.store import CaseStore, connect
 from lapor import stack
-from lapor.cli import submit_records, wait_for_cases
+from lapor.operations import submit_records, wait_for_cases
 from streams.intake import IntakeError, region_hint_text
 
 TEXT = "lampu penerangan jalan mati sejak seminggu, gelap sekali di malam hari"

@@ -11,7 +11,7 @@ import pytest
 from casestore.related import THRESHOLD, anchors, related
 from casestore.store import CaseStore, connect
 from lapor import stack
-from lapor.cli import submit_records, wait_for_cases
+from lapor.operations import submit_records, wait_for_cases
 
 PAIRS = Path(__file__).parents[1] / "data" / "related_pairs.jsonl"
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from casestore.store import CaseStore, connect
 from casestore.users import UserStore
 from lapor import stack
-from lapor.cli import submit_records, wait_for_cases
+from lapor.operations import submit_records, wait_for_cases
 from web.main import create_app
 
 pytestmark = pytest.mark.integration

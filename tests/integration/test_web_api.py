@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from lapor.cli import wait_for_cases
+from lapor.operations import wait_for_cases
 from tests.conftest import SMS_SECRET
 from tests.security.sms import signed
 

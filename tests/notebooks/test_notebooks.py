@@ -81,7 +81,7 @@ def test_retrain_notebook_registers_and_promotes(tmp_path):
 
 
 def test_monitor_notebook_plots_the_weekly_figures(stack_settings, worker, tmp_path):
-    from lapor.cli import submit_records, wait_for_cases
+    from lapor.operations import submit_records, wait_for_cases
 
     records = [{"id": f"NB3-{i}", "text": t, "region_hint": "Kabupaten Bantul"}
                for i, t in enumerate(["air pdam mati tiga hari", "jalan desa rusak berlubang",

@@ -19,7 +19,7 @@ from kafka import KafkaProducer
 from casestore.store import CaseStore, connect
 from core.settings import Settings
 from lapor import stack
-from lapor.cli import start_worker, submit_records, wait_for_cases
+from lapor.operations import start_worker, submit_records, wait_for_cases
 from tests.conftest import dead_letters
 
 pytestmark = [

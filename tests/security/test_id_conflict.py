@@ -18,7 +18,7 @@ from kafka import KafkaProducer
 from casestore.store import ID_CONFLICT, CaseStore, connect
 from core.events import content_fingerprint
 from lapor import stack
-from lapor.cli import submit_records, wait_for_cases
+from lapor.operations import submit_records, wait_for_cases
 from streams.validate import validate_routed
 from tests.conftest import dead_letters, topic_messages
 from tests.security.test_routed_events import encode, routed

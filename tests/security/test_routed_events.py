@@ -17,7 +17,7 @@ from kafka import KafkaProducer
 from casestore.store import CaseStore, connect
 from core.events import ComplaintSubmitted
 from lapor import stack
-from lapor.cli import submit_records, wait_for_cases
+from lapor.operations import submit_records, wait_for_cases
 from routing_rules.engine import Router
 from streams.app import routed_event
 from streams.sink import CaseSink

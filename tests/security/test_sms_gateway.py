@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from casestore.store import CaseStore, connect
 from casestore.users import UserStore
 from lapor import stack
-from lapor.cli import wait_for_cases
+from lapor.operations import wait_for_cases
 from tests.security.console import login, make_client, unique
 from tests.security.sms import signed
 
