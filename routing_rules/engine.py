@@ -114,6 +114,37 @@ class Router:
             reasons=reasons,
         )
 
+    def decision_for(
+        self,
+        agency: str,
+        topic: str,
+        tier: str,
+        province: str | None,
+        regency: str | None,
+        *,
+        region_source: str | None,
+        region_candidates: list[str] | None = None,
+        reasons: list[str] | None = None,
+    ) -> RoutingDecision:
+        """The decision a person chose (a re-dispatch): the same shape, unit id and
+        unit name as the router's own, for the same event and the same case."""
+        unit_id, unit_name = self.unit_for(agency, tier, province, regency)
+        return RoutingDecision(
+            agency=agency,
+            topic=topic,
+            tier=tier,
+            status=ROUTED if unit_id else TRIAGE,
+            unit_id=unit_id,
+            unit_name=unit_name,
+            province_code=province,
+            province=self.regions.provinces[province].name if province else None,
+            regency_code=regency,
+            regency=self.regions.regencies[regency].name if regency else None,
+            region_source=region_source,
+            region_candidates=list(region_candidates or []),
+            reasons=list(reasons or []),
+        )
+
     def unit_for(
         self, agency: str, tier: str, province: str | None, regency: str | None
     ) -> tuple[str | None, str | None]:

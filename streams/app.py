@@ -18,20 +18,17 @@ import asyncio
 import base64
 import hashlib
 import logging
-from datetime import UTC, datetime
 from pathlib import Path
 
 import faust
-import pydantic_core
 from aiokafka import AIOKafkaConsumer
 from pydantic import ValidationError
 from pymongo.errors import PyMongoError
 
 from casestore.related import RelatedLinker
 from casestore.store import CaseStore, connect
-from core.events import SCHEMA_VERSION, ComplaintSubmitted, DeadLetter
+from core.events import ComplaintSubmitted, DeadLetter, routed_event
 from core.kafka import aiokafka_options, bootstrap_servers, faust_broker, faust_options
-from core.privacy import mask_identifiers
 from core.settings import Settings
 from routing_rules.engine import Router
 from streams import fetch_pause
@@ -65,33 +62,6 @@ def dead_letter(raw: bytes, reason: str, topic: str, message: object) -> DeadLet
         raw_size=len(data),
         raw_sha256=hashlib.sha256(data).hexdigest(),
         truncated=not keep,
-    )
-
-
-def routed_event(complaint: ComplaintSubmitted, prediction: dict, decision: dict) -> bytes:
-    """Serialise a ComplaintRouted without re-validating what this worker just built
-    (the sink validates it at its edge): pydantic construction per event was a
-    third of the route agent's time; pydantic-core's serializer writes the JSON.
-
-    The text and the region hint travel masked (NIK, phone numbers, e-mails,
-    URLs, names, ...): routed events are what units' systems may subscribe to; the
-    original stays on the intake topic only. (Routing has read the original hint.)"""
-    hint = complaint.region_hint
-    masked = complaint.model_copy(
-        update={
-            "text": mask_identifiers(complaint.text),
-            "region_hint": mask_identifiers(hint) if hint else hint,
-            "content_sha256": complaint.fingerprint(),  # of the original, for the sink
-        }
-    )
-    return pydantic_core.to_json(
-        {
-            "schema_version": SCHEMA_VERSION,
-            "complaint": masked,
-            "prediction": prediction,
-            "decision": decision,
-            "routed_at": datetime.now(UTC),
-        }
     )
 
 

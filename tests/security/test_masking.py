@@ -338,8 +338,7 @@ def test_case_store_masks_the_region_hint():
 
 
 def test_routed_events_mask_the_region_hint():
-    from core.events import ComplaintSubmitted
-    from streams.app import routed_event
+    from core.events import ComplaintSubmitted, routed_event
 
     complaint = ComplaintSubmitted(
         complaint_id="SEC-HINT", text="air mati, wa 0812 3456 7890", region_hint=HINT

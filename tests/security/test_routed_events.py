@@ -15,11 +15,10 @@ import pytest
 from kafka import KafkaProducer
 
 from casestore.store import CaseStore, connect
-from core.events import ComplaintSubmitted
+from core.events import ComplaintSubmitted, routed_event
 from lapor import stack
 from lapor.operations import submit_records, wait_for_cases
 from routing_rules.engine import Router
-from streams.app import routed_event
 from streams.sink import CaseSink
 from streams.stages import StageClock
 from streams.validate import RoutedEventError, validate_routed

@@ -24,9 +24,9 @@ from casestore.workflow import (
     is_overdue,
     triage_reasons,
 )
-from core.events import CaseOverridden, ComplaintRouted, ComplaintSubmitted
+from core.events import CaseOverridden, ComplaintSubmitted, routed_event
 from core.privacy import Sealer, mask_identifiers
-from routing_rules.regions import region_codes, region_index
+from routing_rules.regions import region_codes
 from streams.intake import IntakeError
 from web.deps import Services, check_csrf, csrf_token, current_user, services, templates
 
@@ -289,28 +289,21 @@ def override(
         return back(
             case_id, f"Wilayah {region!r} tidak dikenal (pakai nama resmi atau kode Kemendagri)."
         )
-    unit_id, unit_name = svc.router.unit_for(agency, tier, province, regency)
-    if unit_id is None:
+    masked_reason = mask_identifiers(reason.strip())
+    decision = svc.router.decision_for(
+        agency,
+        topic,
+        tier,
+        province,
+        regency,
+        region_source="admin" if region.strip() else old.get("region_source"),
+        region_candidates=[] if region.strip() else old.get("region_candidates", []),
+        reasons=[f"koreksi:{user.username} — {masked_reason}"[:500]],
+    ).to_dict()
+    if decision["unit_id"] is None:
         return back(
             case_id, "Wilayah belum cukup untuk tingkat ini: isi kabupaten/kota atau provinsi."
         )
-    index = region_index()
-    masked_reason = mask_identifiers(reason.strip())
-    decision = {
-        "agency": agency,
-        "topic": topic,
-        "tier": tier,
-        "status": "routed",
-        "unit_id": unit_id,
-        "unit_name": unit_name,
-        "province_code": province,
-        "province": index.provinces[province].name if province else None,
-        "regency_code": regency,
-        "regency": index.regencies[regency].name if regency else None,
-        "region_source": "admin" if region.strip() else old.get("region_source"),
-        "region_candidates": [] if region.strip() else old.get("region_candidates", []),
-        "reasons": [f"koreksi:{user.username} — {masked_reason}"[:500]],
-    }
     if not user.covers(decision):
         raise HTTPException(
             403,
@@ -346,27 +339,27 @@ def publish_redispatch(
     """The routed event of the new decision version (the new unit hears of the
     case) and the overridden event (the correction, for training), both keyed by
     the case id, so they stay in order with the case's earlier events."""
-    hint = case.get("region_hint")
     complaint = ComplaintSubmitted(
         complaint_id=case["_id"],
         submitted_at=case["submitted_at"],
         channel=case["channel"],
-        # masked again: a case stored before the masker knew a format still had it
-        text=mask_identifiers(case["text"]),
-        region_hint=mask_identifiers(hint) if hint else hint,
+        text=case["text"],
+        region_hint=case.get("region_hint"),
         privacy=case["privacy"],
         reporter_sealed=case.get("reporter_sealed"),
         access_token_hash=case.get("access_token_hash"),
         content_sha256=case.get("content_sha256"),
     )
-    routed = ComplaintRouted(
-        complaint=complaint,
-        prediction=case["prediction"],
-        decision=decision,
-        routed_at=now,
+    # masked again by the constructor: a case stored before the masker knew a
+    # format still had it
+    routed = routed_event(
+        complaint,
+        case["prediction"],
+        decision,
         decision_version=version,
         decided_by=user.username,
         reason=reason,
+        routed_at=now,
     )
     overridden = CaseOverridden(
         complaint_id=case["_id"],
@@ -375,13 +368,13 @@ def publish_redispatch(
         reason=reason,
         before={k: before.get(k) for k in OVERRIDE_FIELDS},
         after={k: decision.get(k) for k in OVERRIDE_FIELDS},
-        text=complaint.text,
+        text=mask_identifiers(complaint.text),
         model_agency=case["prediction"].get("agency"),
         model_topic=case["prediction"].get("topic"),
         at=now,
     )
     key = case["_id"].encode()
-    svc.producer.send(svc.settings.topic_routed, key=key, value=routed.model_dump_json().encode())
+    svc.producer.send(svc.settings.topic_routed, key=key, value=routed)
     svc.producer.send(
         svc.settings.topic_overridden, key=key, value=overridden.model_dump_json().encode()
     )
