@@ -68,13 +68,10 @@ def clean(text: str | None, what: str, limit: int, required: bool = True) -> str
 
 def score_of(value: object) -> int:
     """1-5, from a form's string or the API's number."""
-    try:
-        score = int(str(value).strip())
-    except ValueError:
-        score = 0
-    if score not in SCORES or str(value).strip() not in {str(s) for s in SCORES}:
+    text = str(value if value is not None else "").strip()
+    if text not in {str(s) for s in SCORES}:
         raise Refused("Nilai harus bilangan bulat 1 sampai 5.", 422)
-    return score
+    return int(text)
 
 
 def _state(case: dict, allowed: set[str] | frozenset[str], what: str) -> None:
@@ -183,3 +180,26 @@ def auto_close_due(store: CaseStore, now: datetime, limit: int = 1000) -> int:
         )
         closed += 1
     return closed
+
+
+ACTIONS = ("reply", "confirm", "dispute", "rating")
+
+
+def act(store: CaseStore, case: dict, action: str, fields: dict, now: datetime) -> dict:
+    """One citizen action from the API or the tracking page, with the same checks:
+    ``fields`` holds ``text`` (reply), ``reason`` (dispute), ``score`` and
+    ``comment`` (rating). The case after; Refused with the reason otherwise."""
+    if action == "reply":
+        update = reply_update(case, clean(fields.get("text"), "Tanggapan", REPLY_MAX_CHARS), now)
+    elif action == "confirm":
+        update = confirm_update(case, now)
+    elif action == "dispute":
+        reason = clean(fields.get("reason"), "Alasan sanggahan", REASON_MAX_CHARS)
+        update = dispute_update(case, reason, now)
+    elif action == "rating":
+        score = score_of(fields.get("score"))
+        comment = clean(fields.get("comment"), "Komentar", COMMENT_MAX_CHARS, required=False)
+        update = rating_update(case, score, comment, now)
+    else:
+        raise Refused("Tindakan tidak dikenal.", 404)
+    return apply(store, case, action, update, now)
