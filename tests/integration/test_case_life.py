@@ -5,6 +5,7 @@ and what each does to the unit's figures."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -289,3 +290,34 @@ def test_the_rating_is_written_once_even_when_two_requests_race(store):
     with pytest.raises(Stale):
         store.apply_change(case, {"$set": {"rating": {"score": 1}}}, NOT_RATED)
     assert store.cases.find_one({"_id": case_id})["rating"]["score"] == 5
+
+
+def test_the_tracking_pages_forms_need_their_token_and_share_the_intake_limit(
+    stack_settings, citizen, staff, store
+):
+    tracking, _ = filed(citizen, stack_settings, store)
+    answered(staff, store, tracking)
+    page = citizen.get(f"/lacak?id={tracking}")
+    assert 'id="dispute-form"' in page.text and 'id="confirm-form"' in page.text
+    form_token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    forged = citizen.post("/lacak/tanggapan", data={"id": tracking, "text": "tanpa token"})
+    assert forged.status_code == 403
+    empty = citizen.post(
+        "/lacak/sanggah", data={"id": tracking, "reason": " ", "csrf_token": form_token}
+    )
+    assert empty.status_code == 422 and "Alasan sanggahan wajib diisi" in empty.text
+    sent = citizen.post(
+        "/lacak/tanggapan",
+        data={"id": tracking, "text": "Rumah saya no 12", "csrf_token": form_token},
+    )
+    assert sent.status_code == 200 and "Tanggapan Anda terkirim" in sent.text
+    assert store.cases.find_one({"_id": tracking})["replies"][0]["text"] == "Rumah saya no 12"
+
+    # every citizen action counts against the same per-address limit as intake
+    address = f"10.250.{uuid.uuid4().int % 250}.9"
+    with make_client(stack_settings, client_address=address, intake_rate_per_minute=2) as tight:
+        codes = [
+            tight.post(f"/api/v1/complaints/{tracking}/replies", json={"text": "x"}).status_code
+            for _ in range(3)
+        ]
+    assert codes[:2] == [200, 200] and codes[2] == 429
