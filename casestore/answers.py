@@ -26,6 +26,7 @@ from casestore.users import User
 from casestore.workflow import (
     DIBUKA_KEMBALI,
     DITINDAKLANJUTI,
+    STATUS_LABELS,
     TERDISPOSISI,
     TransitionError,
     transition_update,
@@ -61,9 +62,10 @@ def answer_update(
     case and shown to the citizen. Raises AnswerError when the case is not the
     unit's to answer now."""
     if case["status"] not in ANSWERABLE:
+        label = STATUS_LABELS.get(case["status"], case["status"])
         raise AnswerError(
-            "Aduan ini belum atau tidak lagi di tangan unit (status "
-            f"{case['status']}); tindak lanjut tidak dapat dikirim."
+            f"Aduan berstatus {label} belum atau tidak lagi di tangan unit; "
+            "tindak lanjut tidak dapat dikirim."
         )
     entry = {"status": DITINDAKLANJUTI, "at": now, "by": by, "note": f"tindak lanjut: {text}"}
     if case["status"] == DITINDAKLANJUTI:

@@ -31,7 +31,7 @@ def test_the_first_answer_moves_the_case_and_sets_the_closing_date():
     assert update["$push"]["history"]["public_note"].startswith("jawaban unit:")
     again = answer_update({**case, "status": "ditindaklanjuti"}, "pdam", "Tambahan", NOW)
     assert "$set" not in again and again["$push"]["answers"]["text"] == "Tambahan"
-    with pytest.raises(AnswerError, match="menunggu_verifikasi"):
+    with pytest.raises(AnswerError, match="Menunggu verifikasi"):
         answer_update({"status": "menunggu_verifikasi"}, "pdam", "x", NOW)
     with pytest.raises(AnswerError, match="wajib"):
         clean_answer(" \u200b ")

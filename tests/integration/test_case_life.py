@@ -5,6 +5,8 @@ and what each does to the unit's figures."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import time
 import uuid
@@ -177,6 +179,11 @@ def test_answer_with_a_template_then_the_citizen_replies_confirms_and_rates(
     case = store.cases.find_one({"_id": tracking})
     assert case["rating"]["score"] == 4 and "081234567890" not in case["rating"]["comment"]
     assert case["closed_by"] == "pelapor" and case.get("auto_close_at") is None
+    # the public statistics carry the new figures (and nothing personal)
+    rows = csv.DictReader(io.StringIO(citizen.get("/statistik?by=unit&format=csv").text))
+    sleman = next(r for r in rows if r["unit"] == SLEMAN_PDAM)
+    assert int(sleman["satisfaction_count"]) >= 1 and sleman["score"]
+    assert "reopen_rate" in sleman and "Budi" not in citizen.get("/statistik?by=unit").text
     kinds = [a["kind"] for a in store.audit_for(tracking)]
     assert {"answer", "citizen_reply", "citizen_confirm", "citizen_rating"} <= set(kinds)
 
