@@ -328,3 +328,47 @@ def test_the_tracking_pages_forms_need_their_token_and_share_the_intake_limit(
             for _ in range(3)
         ]
     assert codes[:2] == [200, 200] and codes[2] == 429
+
+
+def test_reopen_rate_satisfaction_and_score_rank_the_units(stack_settings):
+    """The new figures on the store that runs here (its projection of
+    ``rating.score``), and the ranking by score within peers."""
+    db = connect(stack.endpoints(stack_settings).mongodb_uri, f"{stack_settings.mongodb_db}_life")
+    db["cases"].delete_many({})
+    start = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
+
+    def case(i: int, unit: str, **extra) -> dict:
+        return {
+            "_id": f"L-{i}",
+            "created_at": start,
+            "status": "selesai",
+            "answered_at": start + timedelta(hours=2),
+            "answered_in_time": True,
+            "decision": {
+                "unit_id": unit,
+                "unit_name": unit,
+                "agency": "pdam",
+                "tier": "kabupaten_kota",
+                "province_code": "34",
+            },
+            **extra,
+        }
+
+    db["cases"].insert_many(
+        [
+            case(1, "A", reopened=1, rating={"score": 5, "comment": None}),
+            case(2, "A", rating={"score": 4}),
+            case(3, "B"),
+        ]
+    )
+    a_row, b_row = sorted(
+        performance(db["cases"], start - timedelta(days=1), start + timedelta(days=1)),
+        key=lambda r: r["unit"],
+    )
+    assert (a_row["reopen_rate"], a_row["satisfaction_mean"], a_row["satisfaction_count"]) == (
+        0.5,
+        4.5,
+        2,
+    )
+    assert a_row["score"] == 84.4 and b_row["score"] == 100.0  # B: nothing rated, no reopen
+    assert (b_row["rank"], a_row["rank"], a_row["peers"]) == (1, 2, 2)
