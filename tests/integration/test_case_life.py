@@ -319,6 +319,8 @@ def test_the_tracking_pages_forms_need_their_token_and_share_the_intake_limit(
     )
     assert sent.status_code == 200 and "Tanggapan Anda terkirim" in sent.text
     assert store.cases.find_one({"_id": tracking})["replies"][0]["text"] == "Rumah saya no 12"
+    other = citizen.post("/lacak/hapus", data={"id": tracking, "csrf_token": form_token})
+    assert other.status_code == 404 and "Tindakan tidak dikenal" in other.text
 
     # every citizen action counts against the same per-address limit as intake
     address = f"10.250.{uuid.uuid4().int % 250}.9"

@@ -110,8 +110,10 @@ def citizen_action(
     the outcome (no redirect: the token stays out of the address bar)."""
     tracking_id, token = id.strip(), token.strip()
     case = case_for_reporter(svc.store.cases, tracking_id, token_hash(token) if token else None)
-    if case is None or action not in ACTIONS:
+    if case is None:
         return _tracking_page(request, svc, tracking_id, token)
+    if action not in ACTIONS:
+        return _tracking_page(request, svc, tracking_id, token, "", "Tindakan tidak dikenal.", 404)
     fields = {"text": text, "reason": reason, "score": score, "comment": comment}
     try:
         feedback.act(svc.store, case, ACTIONS[action], fields, svc.clock())
