@@ -450,6 +450,16 @@ class CaseStore:
         self.audit("override", case["_id"], user.username, reason, before, decision, now)
         return version, before
 
+    def apply_change(self, case: dict, update: dict, match: dict | None = None) -> dict:
+        """Apply one change built from ``case`` as read (an answer, a citizen's reply,
+        confirmation, dispute or rating, an automatic closure: one update dict each)
+        with a compare-and-set on the status it was read with, plus ``match``; Stale
+        when nothing matched (someone changed the case meanwhile). The case after."""
+        query = {"_id": case["_id"], "status": case["status"], **(match or {})}
+        if not self.cases.update_one(query, update).matched_count:
+            raise Stale(case["_id"])
+        return self.cases.find_one({"_id": case["_id"]})
+
     def escalate_overdue(self, now: datetime | None = None) -> int:
         """Flag overdue open cases once, record it, and show them to the tier above."""
         now = now or datetime.now(UTC)

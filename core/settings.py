@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     escalation_seconds: float = Field(
         300, gt=0, description="How often a worker escalates overdue cases."
     )
+    auto_close_seconds: float = Field(
+        300,
+        gt=0,
+        description="How often a worker closes answered cases the citizen left unanswered.",
+    )
     model_check_seconds: float = Field(
         5.0, gt=0, description="How often a worker checks for a new champion model."
     )

@@ -580,6 +580,13 @@ def bench_performance(mongodb_uri: str, n: int = 100_000, batch: int = 5_000) ->
                             {
                                 "answered_at": created + timedelta(hours=rng.randrange(1, 200)),
                                 "answered_in_time": rng.random() < 0.8,
+                                # what the citizen's side adds: disputes and ratings
+                                "reopened": int(rng.random() < 0.1),
+                                **(
+                                    {"rating": {"score": rng.randint(1, 5)}}
+                                    if rng.random() < 0.4
+                                    else {}
+                                ),
                             }
                             if answered
                             else {}

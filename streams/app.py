@@ -19,12 +19,14 @@ import asyncio
 import base64
 import hashlib
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
 import faust
 from aiokafka import AIOKafkaConsumer
 from pymongo.errors import PyMongoError
 
+from casestore.feedback import auto_close_due
 from casestore.related import RelatedLinker
 from casestore.store import CaseStore, connect
 from core.events import DeadLetter
@@ -125,6 +127,20 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
             return
         if n:
             log.warning("escalated %d overdue case(s)", n)
+
+    @app.timer(interval=settings.auto_close_seconds)
+    async def close_unanswered() -> None:
+        """Answered cases without a reply from the citizen by their ``auto_close_at``
+        close themselves (casestore/feedback.py); idempotent, like escalation."""
+        try:
+            n = await asyncio.get_running_loop().run_in_executor(
+                loop_executor, lambda: auto_close_due(store, datetime.now(UTC))
+            )
+        except PyMongoError as exc:
+            log.warning("automatic closing skipped this round: %s", exc)
+            return
+        if n:
+            log.warning("closed %d answered case(s) without a reply", n)
 
     async def send_dead_letter(
         raw: bytes, reason: str, topic: str, message: object
