@@ -47,8 +47,7 @@ def routing_lexicon() -> dict[str, str]:
 
 
 def _collapse(match: re.Match[str]) -> str:
-    word = match.group(0)
-    return word if word in glossary_words() else ELONGATION.sub(r"\1", word)
+    return _collapse_word(match.group(0))
 
 
 def collapse_elongations(text: str) -> str:
@@ -57,13 +56,32 @@ def collapse_elongations(text: str) -> str:
     return LETTERS.sub(_collapse, text) if ELONGATION.search(text) else text
 
 
-@lru_cache(maxsize=1 << 17)  # the worker's hot path; a complaint has ~30 words
 def _trim_double_end(word: str) -> str:
     """'tolongg' -> 'tolong', but 'saat' and 'maaf' stay: only when it yields a root word."""
     if len(word) > 3 and word[-1] == word[-2] and word not in root_words():
         if word[:-1] in root_words():
             return word[:-1]
     return word
+
+
+@lru_cache(maxsize=1 << 17)  # the worker's hot path; a complaint has ~30 words
+def normal_word(token: str) -> str:
+    """One token of ``WORD`` with its elongation collapsed and a doubled end trimmed.
+
+    Word by word, and so cached per word, because both steps only ever change the
+    letters of one token: ``collapse_elongations`` rewrites each run of letters
+    (a token, or the inside of a placeholder such as ``<nik>``) into a non-empty
+    run of letters, so the tokens of the collapsed text are the collapsed tokens
+    of the text (``tests/test_classifier_speed.py`` checks the two ways agree)."""
+    if token[0] == "<":
+        token = "<" + _collapse_word(token[1:-1]) + ">"
+    elif token[0].isalpha():
+        token = _collapse_word(token)
+    return _trim_double_end(token)
+
+
+def _collapse_word(word: str) -> str:
+    return word if word in glossary_words() else ELONGATION.sub(r"\1", word)
 
 
 class TextNormalizer(BaseEstimator, TransformerMixin):
@@ -81,9 +99,7 @@ class TextNormalizer(BaseEstimator, TransformerMixin):
 
     @staticmethod
     def normalize(text: str, lexicon: dict[str, str]) -> list[str]:
-        text = mask_identifiers(str(text)).lower()
-        text = collapse_elongations(text)
-        words = [_trim_double_end(w) for w in WORD.findall(text)]
+        words = map(normal_word, WORD.findall(mask_identifiers(str(text)).lower()))
         return [lexicon.get(w, w) for w in words]
 
 
@@ -104,4 +120,4 @@ class IndonesianStemmer(BaseEstimator, TransformerMixin):
 
     def transform(self, X: Iterable[list[str]]) -> list[str]:  # noqa: N803
         table, stem, stops = self.stem_table_, self.stemmer_.stem_word, self.stop_words_
-        return [" ".join(table.get(w) or stem(w) for w in words if w not in stops) for words in X]
+        return [" ".join([table.get(w) or stem(w) for w in words if w not in stops]) for words in X]
