@@ -18,7 +18,7 @@ miskin" (archives store stemmed text) and "BSM" all find their concept.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +36,7 @@ def term_keys(term: str, stemmer: FastStemmer, stops: frozenset[str]) -> tuple[s
     return tuple(stemmer.stem_word(w) for w in words if w not in stops)
 
 
-class ConceptTagger(BaseEstimator, TransformerMixin):
+class ConceptTagger(TransformerMixin, BaseEstimator):
     """Stemmed text -> one binary column per glossary concept found in it.
 
     ``weight`` scales the columns against the L2-normalised TF-IDF views: 0.15
@@ -48,7 +48,7 @@ class ConceptTagger(BaseEstimator, TransformerMixin):
     def __init__(
         self,
         weight: float = 0.15,
-        protected: frozenset[str] = frozenset(),
+        protected: Collection[str] = (),
         path: Path | None = None,
     ) -> None:
         self.weight = weight

@@ -87,14 +87,18 @@ class CachedCharVectorizer(TfidfVectorizer):
         return weighting
 
     def fit(self, raw_documents: Iterable[str], y: object = None) -> CachedCharVectorizer:
-        self.__dict__.pop("_word_cache", None)  # a new vocabulary: new indices
+        self._word_cache = {}  # a new vocabulary: new indices
         return super().fit(raw_documents, y)
 
     def fit_transform(self, raw_documents: Iterable[str], y: object = None) -> sp.csr_matrix:
-        self.__dict__.pop("_word_cache", None)
+        self._word_cache = {}
         return super().fit_transform(raw_documents, y)
 
     def __getstate__(self) -> dict:
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # a copy: object.__getstate__ gives __dict__ itself
         state.pop("_word_cache", None)  # rebuilt on use, never pickled with the model
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        self._word_cache = {}

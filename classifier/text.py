@@ -13,7 +13,7 @@ all preprocessing (training, notebooks and the worker share it):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from functools import lru_cache
 
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -84,7 +84,7 @@ def _collapse_word(word: str) -> str:
     return word if word in glossary_words() else ELONGATION.sub(r"\1", word)
 
 
-class TextNormalizer(BaseEstimator, TransformerMixin):
+class TextNormalizer(TransformerMixin, BaseEstimator):
     """Raw complaint text -> list of normalised word tokens."""
 
     def __init__(self, use_lexicon: bool = True) -> None:
@@ -92,6 +92,11 @@ class TextNormalizer(BaseEstimator, TransformerMixin):
 
     def fit(self, X: Iterable[str], y: object = None) -> TextNormalizer:  # noqa: N803
         return self
+
+    def __sklearn_tags__(self):  # noqa: ANN204
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False  # stateless: nothing is learnt from the texts
+        return tags
 
     def transform(self, X: Iterable[str]) -> list[list[str]]:  # noqa: N803
         lexicon = routing_lexicon() if self.use_lexicon else {}
@@ -103,10 +108,10 @@ class TextNormalizer(BaseEstimator, TransformerMixin):
         return [lexicon.get(w, w) for w in words]
 
 
-class IndonesianStemmer(BaseEstimator, TransformerMixin):
+class IndonesianStemmer(TransformerMixin, BaseEstimator):
     """Token lists -> space-joined stems without stop words (ready for TF-IDF)."""
 
-    def __init__(self, protected: frozenset[str] = frozenset()) -> None:
+    def __init__(self, protected: Collection[str] = ()) -> None:
         self.protected = protected
 
     def fit(self, X: Iterable[list[str]], y: object = None) -> IndonesianStemmer:  # noqa: N803
