@@ -19,6 +19,7 @@ miskin" (archives store stemmed text) and "BSM" all find their concept.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,12 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from classifier.glossary import glossary, load_glossary
 from classifier.stemmer import FastStemmer
 from classifier.text import TextNormalizer, routing_lexicon, stop_words
+
+
+@lru_cache(maxsize=4)
+def _stemmer(protected: frozenset[str]) -> FastStemmer:
+    """One stemmer per protected set, its word cache shared by every fit."""
+    return FastStemmer(protected)
 
 
 def term_keys(term: str, stemmer: FastStemmer, stops: frozenset[str]) -> tuple[str, ...]:
@@ -57,7 +64,7 @@ class ConceptTagger(TransformerMixin, BaseEstimator):
 
     def fit(self, X: Iterable[str] = (), y: object = None) -> ConceptTagger:  # noqa: N803
         concepts = load_glossary(self.path) if self.path else glossary()
-        stemmer, stops = FastStemmer(self.protected), stop_words()
+        stemmer, stops = _stemmer(frozenset(self.protected)), stop_words()
         self.concepts_ = sorted(concepts)
         column = {c: i for i, c in enumerate(self.concepts_)}
         self.index_: dict[tuple[str, ...], int] = {}

@@ -64,6 +64,7 @@ def bench_classify(
     # several alternating passes each, so a neighbour's burst on a shared machine
     # does not land on one side of the ratio only
     cold_s = pipeline()
+    serving_mb = (psutil.Process(os.getpid()).memory_info().rss - rss) / 2**20
     runs = [(pipeline(), bare()) for _ in range(passes)]
     pipeline_s, bare_s = min(p for p, _ in runs), min(b for _, b in runs)
 
@@ -91,6 +92,7 @@ def bench_classify(
         "pass_ratios": [round(b / p, 3) for p, b in runs],
         "pipeline_vs_naive": round(cold_rate / naive_rate, 1),
         "model_mb": round(model_mb, 1),
+        "serving_mb": round(serving_mb, 1),  # after the first pass: caches filled
     }
 
 
