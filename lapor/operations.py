@@ -161,12 +161,16 @@ def submit_records(settings: Settings, records: list[dict], progress: bool = Tru
     whose own id is already a case with other content is published (the sink
     dead-letters it as ``id_conflict``) and reported here as a conflict."""
     from core.privacy import Sealer
+    from core.tracking import TrackingIds
     from streams.intake import IdConflict, Intake, IntakeError, make_producer
 
     endpoints = stack.endpoints(settings)
     sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
     intake = Intake(
-        make_producer(endpoints.kafka_bootstrap, settings), settings.topic_submitted, sealer
+        make_producer(endpoints.kafka_bootstrap, settings),
+        settings.topic_submitted,
+        sealer,
+        TrackingIds.from_settings(settings),
     )
     own_ids = [str(r["id"]) for r in records if isinstance(r, dict) and r.get("id")]
     stored = stored_content(settings, own_ids)

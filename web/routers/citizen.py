@@ -15,11 +15,10 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse
 from kafka.errors import KafkaError
 
-from casestore.public_view import case_for_reporter, citizen_history
-from casestore.workflow import STATUS_LABELS
-from core.privacy import token_hash
+from casestore.public_view import citizen_history
 from streams.intake import IntakeError
 from web.deps import Services, check_csrf, csrf_token, intake_rate_limit, services, templates
+from web.routers.public import LABELS, find_for_reporter
 
 router = APIRouter(include_in_schema=False)
 WIB = timezone(timedelta(hours=7))
@@ -37,7 +36,7 @@ def wib(value: datetime | None) -> str:
 
 
 def _page(request: Request, name: str, status_code: int = 200, **context: object) -> HTMLResponse:
-    context = {"csrf": csrf_token(request), "labels": STATUS_LABELS, "wib": wib, **context}
+    context = {"csrf": csrf_token(request), "labels": LABELS, "wib": wib, **context}
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
@@ -86,14 +85,14 @@ def follow(
     svc: Services = Depends(services),
 ) -> HTMLResponse:
     tracking_id = id.strip()
-    digest = token_hash(token.strip()) if token.strip() else None
-    case = case_for_reporter(svc.store.cases, tracking_id, digest)
+    case = find_for_reporter(svc, tracking_id, token.strip() or None)
     if case is None:
         return _page(request, "warga_lacak.html", 404, case=None, tracking_id=tracking_id)
     decision = case.get("decision") or {}
     view = {
         "id": case["_id"],
         "status": case["status"],
+        "reason": case.get("reason"),
         "unit": decision.get("unit_name"),
         "submitted_at": case.get("submitted_at"),
         "deadline_at": case.get("deadline_at"),
