@@ -291,6 +291,54 @@ def mail_gateway_handler(settings: Settings):  # noqa: ANN201
     return MailGateway(intake, relay, settings.mail_from, stored_lookup(cases(settings).content_of))
 
 
+def notifier(settings: Settings):  # noqa: ANN201
+    """``lapor notifier`` on the configured stack (tests run it in-process): the
+    consumer of ``lapor.notifications`` (group ``<worker id>-notifier``) and, when
+    ``LAPOR_NOTIFY_SMTP_HOST`` is set, the e-mail sender."""
+    from aiokafka import AIOKafkaConsumer
+
+    from casestore.deliveries import DeliveryStore
+    from core.kafka import aiokafka_options, bootstrap_servers
+    from core.privacy import Sealer
+    from streams.notifier import EmailSender, NotificationSink, Notifier
+    from streams.smtp_send import Mailer
+    from streams.stages import StageClock
+
+    endpoints = stack.endpoints(settings)
+    deliveries = DeliveryStore(database(settings), settings.notify_max_attempts)
+    deliveries.ensure_indexes()
+    sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
+    mailer = Mailer.from_settings(settings)
+
+    def consumer() -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            settings.topic_notifications,
+            bootstrap_servers=bootstrap_servers(endpoints.kafka_bootstrap),
+            **aiokafka_options(settings),
+            group_id=f"{settings.worker_id}-notifier",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
+
+    async def log_bad(record: object, reason: str) -> None:
+        err.print(f"[yellow]not a notification, skipped:[/yellow] {reason}")
+
+    sink = NotificationSink(
+        None,  # made in the event loop (Notifier.run)
+        deliveries,
+        log_bad,
+        settings.store_batch_size,
+        settings.batch_within,
+        StageClock(None),
+        sealer=sealer,
+        public_url=settings.public_url,
+        email=mailer is not None,
+    )
+    backoff = settings.notify_backoff_seconds
+    sender = EmailSender(deliveries, mailer, sealer, backoff) if mailer else None
+    return Notifier(sink, sender, settings.notify_poll_seconds, consumer)
+
+
 def reseal(settings: Settings) -> dict:
     from core.privacy import Sealer
 

@@ -28,7 +28,7 @@ from streams.intake import Intake, make_producer
 from web.deps import LoginRequired, Services
 from web.errors import validation_detail
 from web.ratelimit import IntakeLimiter
-from web.routers import citizen, console, docs, open311, performance, public
+from web.routers import citizen, console, docs, open311, performance, public, sms_outbox
 from web.sms import parse_gateways
 
 STATIC = Path(__file__).parent / "static"
@@ -196,6 +196,7 @@ def create_app(
         redirect_slashes=False,
     )
     app.include_router(public.router)
+    app.include_router(sms_outbox.router)
     app.include_router(console.router)
     app.include_router(docs.router)
     app.include_router(open311.router)
