@@ -65,8 +65,6 @@ INDEXES = [
     [("decision.province_code", ASCENDING), ("decision.tier", ASCENDING)],
     [("decision.regency_code", ASCENDING)],
     [("created_at", DESCENDING)],
-    # the outbox relay's pending cases (casestore/outbox.py)
-    [(PENDING, ASCENDING)],
     # the related-case linker's block: a topic in a regency, newest first
     [
         ("decision.topic", ASCENDING),
@@ -169,6 +167,9 @@ class CaseStore:
         """Idempotent: creating an existing index is a no-op."""
         for keys in INDEXES:
             self.cases.create_index(keys)
+        # the outbox relay's pending cases (casestore/outbox.py); sparse, so the
+        # cases that never had a notification (most, on arrival) cost it nothing
+        self.cases.create_index([(PENDING, ASCENDING)], sparse=True)
 
     def upsert_routed(self, events: Sequence[dict]) -> Stored:
         """Store routed events as cases, each on its own: an event that cannot be

@@ -286,3 +286,31 @@ def _notified(store, running, case_id: str, channel: str) -> str:
     entry = relayed(store, case_id)[-1]
     consume(running, lambda: channel in deliveries(store, entry["event_id"]))
     return entry["event_id"]
+
+
+def test_the_sms_queue_offers_an_unconfirmed_message_again_then_dead_letters_it(store, web_client):
+    queue = DeliveryStore(store.db, max_attempts=2)
+    t0 = now_utc()
+    unconfirmed, refused = f"T-{RUN}-lease", f"T-{RUN}-refused"
+    doc = {"case_id": "T", "status": "queued", "to": "081200000001", "text": "uji"}
+    assert queue.enqueue(unconfirmed, "sms", doc, t0)
+    assert not queue.enqueue(unconfirmed, "sms", doc, t0)  # once per event and channel
+
+    def offered(at) -> bool:
+        return f"{unconfirmed}:sms" in [d["_id"] for d in queue.fetch_sms("gw", at, 100, 60)]
+
+    assert offered(t0)
+    assert not offered(t0 + timedelta(seconds=30))  # leased to the gateway for 60 s
+    assert offered(t0 + timedelta(seconds=61))  # not confirmed: again, now for 120 s
+    assert not offered(t0 + timedelta(seconds=61 + 100))
+    assert not offered(t0 + timedelta(seconds=61 + 121))  # a third fetch: given up
+    dead = deliveries(store, unconfirmed)["sms"]
+    assert dead["status"] == "dead" and "did not confirm" in dead["reason"] and "to" not in dead
+
+    # the gateway reports a message it can never send: dead-lettered with its reason
+    assert queue.enqueue(refused, "sms", doc, t0)
+    failed = {"failed": [{"id": f"{refused}:sms", "reason": "nomor tidak aktif"}]}
+    r = web_client.post("/api/v1/sms/outbox/ack", **signed(SMS_SECRET, failed))
+    assert r.json() == {"sent": 0, "failed": 1}
+    dead = deliveries(store, refused)["sms"]
+    assert dead["status"] == "dead" and "nomor tidak aktif" in dead["reason"] and "to" not in dead
