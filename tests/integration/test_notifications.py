@@ -17,8 +17,9 @@ import pytest
 from kafka import KafkaProducer
 
 from casestore.deliveries import DeliveryStore
-from casestore.store import CaseStore, connect
+from casestore.store import CaseStore, Stale, connect
 from casestore.users import User
+from casestore.workflow import OPEN_STATUSES
 from lapor import stack
 from lapor.operations import notifier, submit_records, wait_for_cases
 from lapor.stack import free_port
@@ -314,3 +315,39 @@ def test_the_sms_queue_offers_an_unconfirmed_message_again_then_dead_letters_it(
     assert r.json() == {"sent": 0, "failed": 1}
     dead = deliveries(store, refused)["sms"]
     assert dead["status"] == "dead" and "nomor tidak aktif" in dead["reason"] and "to" not in dead
+
+
+def test_a_change_from_a_stale_read_is_refused_and_tells_nobody(store, cases):
+    case_id = cases["both"]
+    before = store.cases.find_one({"_id": case_id})
+    store.ask(ADMIN, case_id, "mohon kirim foto lokasi")  # someone else changes the case
+    asked = store.cases.find_one({"_id": case_id})
+    assert asked["outbox"][-1]["kind"] == "info_request"
+    assert asked["outbox"][-1]["note"] == "unit meminta informasi tambahan: mohon kirim foto lokasi"
+    moved = {"unit_id": "kabupaten_kota:34.04:dinas_pu", "unit_name": "Dinas PU Sleman"}
+    with pytest.raises(Stale):
+        store.redispatch(ADMIN, before, moved, "salah unit")
+    after = store.cases.find_one({"_id": case_id})
+    assert len(after["outbox"]) == len(asked["outbox"]) and after["decision"] == asked["decision"]
+    # from a fresh read it applies, and the reporter hears where the case went
+    store.redispatch(ADMIN, after, moved, "salah unit")
+    entry = store.cases.find_one({"_id": case_id})["outbox"][-1]
+    assert (entry["kind"], entry["status"], entry["unit"]) == (
+        "redispatch",
+        "terdisposisi",
+        "Dinas PU Sleman",
+    )
+    assert entry["note"] == "dialihkan ke Dinas PU Sleman"
+
+
+def test_an_escalation_is_told_to_the_reporter(store, cases):
+    case_id = cases["retry"]
+    assert store.cases.find_one({"_id": case_id})["status"] in OPEN_STATUSES
+    store.cases.update_one(
+        {"_id": case_id},
+        {"$set": {"deadline_at": now_utc() - timedelta(days=1), "escalated": False}},
+    )
+    store.escalate_overdue()  # the worker's timer does the same every second here
+    outbox = relayed(store, case_id)
+    assert outbox[-1]["kind"] == "escalation" and "Batas waktu terlewati" in outbox[-1]["note"]
+    assert sum(e["kind"] == "escalation" for e in outbox) == 1  # once, whoever ran it

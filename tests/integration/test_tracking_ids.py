@@ -127,3 +127,18 @@ def test_a_dead_lettered_complaint_says_it_cannot_be_processed(
     assert body["reason"].startswith("Isi aduan kosong")
     page = web_client.get("/lacak", params={"id": issued})
     assert "Tidak dapat diproses" in page.text and "Isi aduan kosong" in page.text
+
+
+def test_every_channel_of_the_hub_issues_tagged_ids(web_client, stack_settings, ids):
+    from lapor.operations import submit_records
+    from tests.conftest import SMS_SECRET
+    from tests.security.sms import signed
+
+    (cli,) = submit_records(stack_settings, [{"text": "Jalan rusak di Kota Bogor"}], progress=False)
+    assert ids.issued(cli)
+    sms = {"from": "081399990001", "message": "RAHASIA BANJAR kades minta pungli BLT"}
+    body = web_client.post("/api/v1/sms", **signed(SMS_SECRET, sms)).json()
+    tracking, token = body["tracking_id"], body["secret_token"]
+    assert ids.issued(tracking, token_hash(token)) and not ids.issued(tracking)
+    own = web_client.post("/api/v1/complaints", json={"id": "SISTEM-LAIN-0001", "text": "Air mati"})
+    assert own.json()["tracking_id"] == "SISTEM-LAIN-0001"  # a sender's own id stays its own
