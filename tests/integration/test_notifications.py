@@ -351,3 +351,37 @@ def test_an_escalation_is_told_to_the_reporter(store, cases):
     outbox = relayed(store, case_id)
     assert outbox[-1]["kind"] == "escalation" and "Batas waktu terlewati" in outbox[-1]["note"]
     assert sum(e["kind"] == "escalation" for e in outbox) == 1  # once, whoever ran it
+
+
+def test_lapor_notifier_runs_as_a_service(store, cases, mailbox, stack_settings, tmp_path):
+    """The command itself (a child process, its consumer and sender loops)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "LAPOR_WORKER_ID": f"notif-cli-{RUN}",
+        "LAPOR_NOTIFY_SMTP_HOST": "127.0.0.1",
+        "LAPOR_NOTIFY_SMTP_PORT": str(mailbox.port),
+        "LAPOR_NOTIFY_SMTP_SECURITY": "none",
+        "LAPOR_NOTIFY_POLL_SECONDS": "0.2",
+    }
+    case_id = cases["both"]
+    before = len(mailbox.about(case_id))
+    advance(store, case_id, "petugas sudah ke lokasi")
+    relayed(store, case_id)
+    with open(tmp_path / "notifier.log", "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "lapor.cli", "notifier"], env=env, stdout=log, stderr=log
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while len(mailbox.about(case_id)) == before and time.monotonic() < deadline:
+            assert proc.poll() is None, (tmp_path / "notifier.log").read_text()
+            time.sleep(0.2)
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    latest = mailbox.about(case_id)[-1]
+    assert "Keterangan: petugas sudah ke lokasi" in latest.get_content()
