@@ -385,3 +385,6 @@ def test_lapor_notifier_runs_as_a_service(store, cases, mailbox, stack_settings,
         proc.wait(20)
     latest = mailbox.about(case_id)[-1]
     assert "Keterangan: petugas sudah ke lokasi" in latest.get_content()
+    # its consumer read the topic from the start: no event's e-mail came twice
+    message_ids = [m["Message-ID"] for m in mailbox.messages]
+    assert len(message_ids) == len(set(message_ids))
