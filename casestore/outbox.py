@@ -30,6 +30,7 @@ from datetime import datetime
 from core.privacy import mask_identifiers
 
 PENDING = "outbox_pending"  # count of unsent entries: the relay's index
+NOTE_CHARS = 4_000  # core.events.Notification.note
 
 
 def add_notification(
@@ -45,7 +46,7 @@ def add_notification(
         "event_id": f"{case['_id']}:{uuid.uuid4().hex}",
         "kind": kind,
         "status": status,
-        "note": mask_identifiers(note.strip()) if note and note.strip() else None,
+        "note": mask_identifiers(note.strip())[:NOTE_CHARS] if note and note.strip() else None,
         "unit": unit,
         "at": at,
         "sent_at": None,

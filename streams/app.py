@@ -158,8 +158,8 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
         """Cases' pending notifications -> lapor.notifications (``streams/relay.py``)."""
         try:
             n = await relay.run_once()
-        except PyMongoError as exc:
-            log.warning("notification relay skipped this round: %s", exc)
+        except Exception as exc:  # noqa: BLE001 - store or broker away: the next round retries
+            log.warning("notification relay stopped this round: %s", exc)
             return
         if n:
             log.info("relayed %d notification(s)", n)

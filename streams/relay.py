@@ -58,10 +58,12 @@ class OutboxRelay:
             for entry in case["outbox"]:
                 try:
                     event = notification(case, entry)
-                except ValueError as exc:  # an entry no event can carry: say so once
+                except ValueError as exc:
+                    # an entry no event can carry never will: logged once and marked,
+                    # or it would be tried (and logged) every round for ever
                     log.error("notification %s cannot be published: %s", entry["event_id"], exc)
-                    continue
-                await self.publish(case["_id"].encode(), event.model_dump_json().encode())
+                else:
+                    await self.publish(case["_id"].encode(), event.model_dump_json().encode())
                 marked = await loop.run_in_executor(
                     None,
                     self.store.mark_notification_sent,

@@ -388,3 +388,18 @@ def test_lapor_notifier_runs_as_a_service(store, cases, mailbox, stack_settings,
     # its consumer read the topic from the start: no event's e-mail came twice
     message_ids = [m["Message-ID"] for m in mailbox.messages]
     assert len(message_ids) == len(set(message_ids))
+
+
+def test_an_entry_no_event_can_carry_does_not_block_the_outbox(store, cases):
+    """Written by hand (an older or broken writer): the relay logs it once and
+    moves on; the entries after it are published."""
+    case_id = cases["anonim"]
+    bogus = {"event_id": f"{case_id}:rusak", "kind": "lain", "status": "x", "at": now_utc()}
+    store.cases.update_one(
+        {"_id": case_id},
+        {"$push": {"outbox": {**bogus, "sent_at": None}}, "$inc": {"outbox_pending": 1}},
+    )
+    advance(store, case_id)
+    outbox = relayed(store, case_id)
+    assert outbox[-2]["event_id"] == bogus["event_id"] and outbox[-2]["sent_at"] is not None
+    assert outbox[-1]["kind"] == "status" and outbox[-1]["sent_at"] is not None
