@@ -15,6 +15,7 @@ from datetime import datetime
 from pymongo import DESCENDING
 from pymongo.collection import Collection
 
+from casestore.dead_letters import DeadLetterStore, public_reason
 from casestore.workflow import (
     DIARSIPKAN,
     DITOLAK,
@@ -24,6 +25,10 @@ from casestore.workflow import (
 )
 from core.privacy import mask_identifiers
 
+# what an issued tracking id answers before (or instead of) a stored case
+RECEIVED = "diterima"
+UNPROCESSABLE = "tidak_dapat_diproses"
+INTAKE_LABELS = {RECEIVED: "Diterima, sedang diproses", UNPROCESSABLE: "Tidak dapat diproses"}
 CLOSED_STATUSES = frozenset({SELESAI, DITOLAK, DIARSIPKAN})
 PUBLIC_FIELDS = {
     "text": 1,
@@ -101,3 +106,33 @@ def case_for_reporter(cases: Collection, tracking_id: str, token_digest: str | N
         if not token_digest or not secrets.compare_digest(token_digest, expected):
             return None
     return case
+
+
+def reporter_lookup(
+    cases: Collection,
+    dead_letters: DeadLetterStore,
+    tracking_id: str,
+    token_digest: str | None,
+    issued: bool,
+) -> dict | None:
+    """What a tracking id answers its reporter (the JSON API and ``/lacak``):
+
+    1. the stored case (a rahasia one only with its token's digest);
+    2. nothing (a 404) unless the id was ``issued`` here (``core.tracking``, which
+       for rahasia also checks the token): a made-up id answers like an unknown one;
+    3. ``tidak_dapat_diproses`` with the reason in Indonesian when the worker
+       dead-lettered it;
+    4. else ``diterima``: issued, on its way to becoming a case.
+
+    Steps 3 and 4 give a case-shaped dict (``_id``, ``status``, ``reason``, an
+    empty history)."""
+    case = case_for_reporter(cases, tracking_id, token_digest)
+    if case is not None:
+        return case
+    if not tracking_id or not issued or cases.count_documents({"_id": tracking_id}, limit=1):
+        return None
+    letter = dead_letters.find(tracking_id)
+    if letter is not None:
+        reason = public_reason(letter.get("reason") or "")
+        return {"_id": tracking_id, "status": UNPROCESSABLE, "reason": reason, "history": []}
+    return {"_id": tracking_id, "status": RECEIVED, "reason": None, "history": []}

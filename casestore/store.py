@@ -19,6 +19,7 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
 
+from casestore.outbox import PENDING, add_notification, pending_entries, sent_update, unchanged
 from casestore.users import User
 from casestore.workflow import (
     BUKAN_WEWENANG,
@@ -166,6 +167,9 @@ class CaseStore:
         """Idempotent: creating an existing index is a no-op."""
         for keys in INDEXES:
             self.cases.create_index(keys)
+        # the outbox relay's pending cases (casestore/outbox.py); sparse, so the
+        # cases that never had a notification (most, on arrival) cost it nothing
+        self.cases.create_index([(PENDING, ASCENDING)], sparse=True)
 
     def upsert_routed(self, events: Sequence[dict]) -> Stored:
         """Store routed events as cases, each on its own: an event that cannot be
@@ -228,7 +232,7 @@ class CaseStore:
         case_id, version = event["complaint"]["complaint_id"], event["decision_version"]
         for _ in range(attempts):
             case = self.cases.find_one(
-                {"_id": case_id}, {"decision": 1, "decision_version": 1, "status": 1}
+                {"_id": case_id}, {"decision": 1, "decision_version": 1, "status": 1, "history": 1}
             )
             if case is None or case.get("decision_version", 1) >= version:
                 return False
@@ -243,8 +247,8 @@ class CaseStore:
                 event["routed_at"],
             )
             update["$set"]["decided_by"] = event.get("decided_by") or "sistem"
-            match = {"_id": case_id, "status": case["status"], **_version_is(case)}
-            if self.cases.update_one(match, update).modified_count:
+            _notify_redispatch(update, case, event["routed_at"])
+            if self.cases.update_one(unchanged(case), update).modified_count:
                 return True
         return False
 
@@ -301,17 +305,7 @@ class CaseStore:
                     {"_id": f"{event['complaint_id']}#{key}"}, {"$setOnInsert": doc}, upsert=True
                 )
             )
-        if not ops:
-            return 0
-        try:
-            return self.db["corrections"].bulk_write(ops, ordered=False).upserted_count
-        except BulkWriteError as exc:  # two workers upserting one id: already recorded
-            errors = exc.details.get("writeErrors", [])
-            if exc.details.get("writeConcernErrors") or any(
-                e.get("code") != DUPLICATE_KEY for e in errors
-            ):
-                raise
-            return exc.details.get("nUpserted", 0)
+        return upsert_new(self.db["corrections"], ops)
 
     def content_of(self, ids: Sequence[str]) -> dict[str, str | None]:
         """Stored content fingerprints of these ids (absent ids are left out): what
@@ -390,31 +384,46 @@ class CaseStore:
 
     def ask(self, user: User, case_id: str, question: str, now: datetime | None = None) -> None:
         """A request to the reporter for more information (``question`` masked by
-        the caller): recorded in the history, shown to the citizen; no status change."""
+        the caller): recorded in the history, shown to the citizen and sent to the
+        reporter (outbox); no status change. Stale when the case changed meanwhile."""
         now = now or datetime.now(UTC)
         case = self.find_for(user, case_id)
         if case is None:
             raise LookupError(case_id)
+        public = f"unit meminta informasi tambahan: {question}"
         entry = {
             "status": case["status"],
             "at": now,
             "by": user.username,
             "note": f"minta informasi: {question}",
-            "public_note": f"unit meminta informasi tambahan: {question}",
+            "public_note": public,
         }
-        self.cases.update_one(self.scoped(user, {"_id": case_id}), {"$push": {"history": entry}})
+        update = add_notification(
+            {"$push": {"history": entry}}, case, "info_request", case["status"], public, now
+        )
+        self._change(user, case, update)
         self.audit("info_request", case_id, user.username, question, {}, {}, now)
 
-    def change_status(self, user: User, case_id: str, to: str, why: str) -> dict:
+    def change_status(
+        self, user: User, case_id: str, to: str, why: str, now: datetime | None = None
+    ) -> dict:
+        """A status change with its notification to the reporter, compare-and-set:
+        Stale when the case changed since it was read."""
+        now = now or datetime.now(UTC)
         case = self.find_for(user, case_id)
         if case is None:
             raise LookupError(case_id)
-        update = transition_update(case, to, user.username, why)
-        self.cases.update_one({"_id": case_id, "status": case["status"]}, update)
+        update = transition_update(case, to, user.username, why, now)
+        self._change(user, case, add_notification(update, case, "status", to, why, now))
         self.audit(
-            "status", case_id, user.username, why, {"status": case["status"]}, {"status": to}
+            "status", case_id, user.username, why, {"status": case["status"]}, {"status": to}, now
         )
         return self.cases.find_one({"_id": case_id})
+
+    def _change(self, user: User, case: dict, update: dict) -> None:
+        """Apply ``update`` only to the case exactly as read (``outbox.unchanged``)."""
+        if not self.cases.update_one(self.scoped(user, unchanged(case)), update).modified_count:
+            raise Stale(case["_id"])
 
     def redispatch(
         self,
@@ -443,10 +452,8 @@ class CaseStore:
             "after": decision,
             "version": version,
         }
-        read = {"_id": case["_id"], "status": case["status"], **_version_is(case)}
-        match = self.scoped(user, read)
-        if not self.cases.update_one(match, update).modified_count:
-            raise Stale(case["_id"])
+        _notify_redispatch(update, case, now)
+        self._change(user, case, update)
         self.audit("override", case["_id"], user.username, reason, before, decision, now)
         return version, before
 
@@ -475,8 +482,7 @@ class CaseStore:
             # a unit's "not our authority" waits for the hub, not for the tier above
             above = unit_above(case["decision"]) if case["status"] != BUKAN_WEWENANG else None
             note = f"lewat tenggat; dieskalasi ke {above or 'admin nasional'}"
-            result = self.cases.update_one(
-                {"_id": case["_id"], "escalated": {"$ne": True}},
+            update = add_notification(
                 {
                     "$set": {"escalated": True, "escalated_to": above, "escalated_at": now},
                     "$push": {
@@ -488,12 +494,33 @@ class CaseStore:
                         }
                     },
                 },
+                case,
+                "escalation",
+                case["status"],
+                "Batas waktu terlewati; aduan diteruskan ke "
+                f"{'unit di atasnya' if above else 'admin nasional'} untuk dipantau.",
+                now,
             )
-            if not result.modified_count:  # another worker got there first
+            # compare-and-set: another worker got there first, or the case changed
+            # since it was read (the next round judges it again)
+            if not self.cases.update_one(unchanged(case), update).modified_count:
                 continue
             self.audit("escalation", case["_id"], "sistem", note, {}, {"escalated_to": above}, now)
             n += 1
         return n
+
+    def pending_notifications(self, limit: int = 100) -> list[dict]:
+        """Cases with unsent outbox entries (``casestore/outbox.py``): each with its
+        pending entries under ``outbox`` and what the relay puts in the event."""
+        found = self.cases.find(
+            {PENDING: {"$gt": 0}}, {"outbox": 1, "privacy": 1, "reporter_sealed": 1}
+        ).limit(limit)
+        return [{**case, "outbox": pending_entries(case)} for case in found]
+
+    def mark_notification_sent(self, case_id: str, event_id: str, at: datetime) -> bool:
+        """Mark one outbox entry published; False when it already was (another relay)."""
+        match, update = sent_update(event_id, at)
+        return bool(self.cases.update_one({"_id": case_id, **match}, update).modified_count)
 
     def audit(
         self,
@@ -607,17 +634,33 @@ class CaseStore:
         return self.cases.count_documents(query or {})
 
 
+def upsert_new(collection: Collection, ops: list[UpdateOne]) -> int:
+    """Run ``$setOnInsert`` upserts; how many documents were new. Two writers
+    upserting one id at once is a duplicate key for the loser: already recorded."""
+    if not ops:
+        return 0
+    try:
+        return collection.bulk_write(ops, ordered=False).upserted_count
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if exc.details.get("writeConcernErrors") or any(
+            e.get("code") != DUPLICATE_KEY for e in errors
+        ):
+            raise
+        return exc.details.get("nUpserted", 0)
+
+
 class Stale(Exception):
     """The case changed since it was read (another admin, another event)."""
 
 
-def _version_is(case: dict) -> dict:
-    """Matches the decision version ``case`` had when read (a case stored before
-    versions existed has none: version 1)."""
-    version = case.get("decision_version", 1)
-    if version == 1:
-        return {"$or": [{"decision_version": 1}, {"decision_version": {"$exists": False}}]}
-    return {"decision_version": version}
+def _notify_redispatch(update: dict, case: dict, at: datetime) -> None:
+    """A re-dispatch the citizen sees (to another unit: the history's public line)
+    is also sent to the reporter; a correction within the same unit is not."""
+    public = update["$push"]["history"].get("public_note")
+    if public:
+        status = update["$set"].get("status", case["status"])
+        add_notification(update, case, "redispatch", status, public, at)
 
 
 def _refused(message: str | None, code: int | None) -> str:

@@ -209,6 +209,32 @@ class CaseOverridden(Event):
     at: datetime = Field(default_factory=utcnow)
 
 
+NotificationKind = Literal["status", "answer", "info_request", "redispatch", "escalation"]
+
+
+class Notification(Event):
+    """Something the reporter should hear of, on ``lapor.notifications``: a status
+    change, a unit's answer, a request for information, a re-dispatch, an
+    escalation (``kind``). The case store writes it into the case's outbox in the
+    same update as the change; the worker's relay publishes it (``streams/relay.py``),
+    at least once; ``event_id`` makes delivery idempotent (``streams/notifier.py``).
+
+    ``note`` is what the citizen may read (masked); the reporter's contact travels
+    sealed and is opened only inside the notifier. ``privacy`` lets the notifier
+    keep a rahasia complaint's text out of the message."""
+
+    schema_version: int = SCHEMA_VERSION
+    event_id: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9._:#-]+$")
+    case_id: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+    kind: NotificationKind
+    status: str = Field(min_length=1, max_length=64)
+    note: str | None = Field(None, max_length=4_000)
+    unit: str | None = Field(None, max_length=300)
+    privacy: Privacy = "public"
+    reporter_sealed: str | None = None
+    at: datetime
+
+
 class DeadLetter(BaseModel):
     model_config = ConfigDict(extra="ignore")
     schema_version: int = SCHEMA_VERSION

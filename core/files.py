@@ -18,6 +18,7 @@ A leaf: imports nothing from the project.
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 PRIVATE_UMASK = 0o077
@@ -54,3 +55,21 @@ def write_private(path: Path, text: str) -> None:
     with os.fdopen(fd, "w") as fh:
         fh.write(text)
     os.replace(tmp, path)
+
+
+def read_or_create_secret(path: Path) -> str:
+    """The secret in ``path``, created once (random, 0600, its directory 0700) when
+    missing: the session and tracking-id keys when no setting gives them. Written
+    beside it and linked into place, so a process starting at the same moment
+    reads either nothing or the whole key, and all of them the same one."""
+    if not path.exists():
+        private_dir(path.parent)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        write_private(tmp, secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:  # another process made it first: theirs wins
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()

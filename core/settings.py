@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     topic_routed: str = "lapor.complaints.routed"
     topic_dlq: str = "lapor.complaints.dlq"
     topic_overridden: str = "lapor.cases.overridden"
+    topic_notifications: str = "lapor.notifications"
     partitions: int = Field(4, ge=1, description="Partitions for topics the stack creates.")
 
     batch_size: int = Field(500, ge=1, description="Complaints classified per worker batch.")
@@ -144,9 +145,61 @@ class Settings(BaseSettings):
         600, ge=1, description="SMS webhook calls per gateway per minute (429 beyond)."
     )
 
+    tracking_key: SecretStr | None = Field(
+        None,
+        description="Keys tagging the tracking ids this system issues (core/tracking.py), "
+        "separated by commas, the first issues; unset = key file in state dir. Every web "
+        "process and `lapor submit` must share it.",
+    )
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="Where citizens reach the web app: the tracking link in notifications.",
+    )
+    outbox_relay_seconds: float = Field(
+        1.0, gt=0, description="How often a worker publishes cases' pending notifications."
+    )
+    notify_smtp_host: str | None = Field(
+        None, description="SMTP server the notifier sends e-mail through; unset = no e-mail."
+    )
+    notify_smtp_port: int = Field(587, description="Port of notify_smtp_host.")
+    notify_smtp_security: Literal["starttls", "tls", "none"] = Field(
+        "starttls",
+        description="starttls (upgrade on the port, 587), tls (implicit TLS, 465) or none "
+        "(a local relay only).",
+    )
+    notify_smtp_cafile: Path | None = Field(
+        None, description="CA bundle the SMTP server's certificate is checked against."
+    )
+    notify_smtp_username: str | None = None
+    notify_smtp_password: SecretStr | None = None
+    notify_mail_from: str = Field(
+        "LAPOR! <noreply@localhost>", description="Sender of notification e-mails."
+    )
+    notify_max_attempts: int = Field(
+        8, ge=1, description="Tries per message before it is dead-lettered."
+    )
+    notify_backoff_seconds: float = Field(
+        30, gt=0, description="Wait after the first failed try; it doubles with each try."
+    )
+    notify_poll_seconds: float = Field(
+        1.0, gt=0, description="How often the notifier looks for deliveries that are due."
+    )
+    sms_outbox_lease_seconds: float = Field(
+        60,
+        gt=0,
+        description="An SMS fetched by the gateway and not acknowledged is offered again "
+        "after this long (doubling with each fetch).",
+    )
+
     @property
     def topics(self) -> list[str]:
-        return [self.topic_submitted, self.topic_routed, self.topic_dlq, self.topic_overridden]
+        return [
+            self.topic_submitted,
+            self.topic_routed,
+            self.topic_dlq,
+            self.topic_overridden,
+            self.topic_notifications,
+        ]
 
     @property
     def model_dir(self) -> Path:
@@ -163,6 +216,10 @@ class Settings(BaseSettings):
     @property
     def session_key_file(self) -> Path:
         return self.state_dir / "session.key"
+
+    @property
+    def tracking_key_file(self) -> Path:
+        return self.state_dir / "tracking.key"
 
     @property
     def stack_file(self) -> Path:

@@ -161,12 +161,16 @@ def submit_records(settings: Settings, records: list[dict], progress: bool = Tru
     whose own id is already a case with other content is published (the sink
     dead-letters it as ``id_conflict``) and reported here as a conflict."""
     from core.privacy import Sealer
+    from core.tracking import TrackingIds
     from streams.intake import IdConflict, Intake, IntakeError, make_producer
 
     endpoints = stack.endpoints(settings)
     sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
     intake = Intake(
-        make_producer(endpoints.kafka_bootstrap, settings), settings.topic_submitted, sealer
+        make_producer(endpoints.kafka_bootstrap, settings),
+        settings.topic_submitted,
+        sealer,
+        TrackingIds.from_settings(settings),
     )
     own_ids = [str(r["id"]) for r in records if isinstance(r, dict) and r.get("id")]
     stored = stored_content(settings, own_ids)
@@ -285,6 +289,54 @@ def mail_gateway_handler(settings: Settings):  # noqa: ANN201
         (settings.mail_relay_host, settings.mail_relay_port) if settings.mail_relay_host else None
     )
     return MailGateway(intake, relay, settings.mail_from, stored_lookup(cases(settings).content_of))
+
+
+def notifier(settings: Settings):  # noqa: ANN201
+    """``lapor notifier`` on the configured stack (tests run it in-process): the
+    consumer of ``lapor.notifications`` (group ``<worker id>-notifier``) and, when
+    ``LAPOR_NOTIFY_SMTP_HOST`` is set, the e-mail sender."""
+    from aiokafka import AIOKafkaConsumer
+
+    from casestore.deliveries import DeliveryStore
+    from core.kafka import aiokafka_options, bootstrap_servers
+    from core.privacy import Sealer
+    from streams.notifier import EmailSender, NotificationSink, Notifier
+    from streams.smtp_send import Mailer
+    from streams.stages import StageClock
+
+    endpoints = stack.endpoints(settings)
+    deliveries = DeliveryStore(database(settings), settings.notify_max_attempts)
+    deliveries.ensure_indexes()
+    sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
+    mailer = Mailer.from_settings(settings)
+
+    def consumer() -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            settings.topic_notifications,
+            bootstrap_servers=bootstrap_servers(endpoints.kafka_bootstrap),
+            **aiokafka_options(settings),
+            group_id=f"{settings.worker_id}-notifier",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
+
+    async def log_bad(record: object, reason: str) -> None:
+        err.print(f"[yellow]not a notification, skipped:[/yellow] {reason}")
+
+    sink = NotificationSink(
+        None,  # made in the event loop (Notifier.run)
+        deliveries,
+        log_bad,
+        settings.store_batch_size,
+        settings.batch_within,
+        StageClock(None),
+        sealer=sealer,
+        public_url=settings.public_url,
+        email=mailer is not None,
+    )
+    backoff = settings.notify_backoff_seconds
+    sender = EmailSender(deliveries, mailer, sealer, backoff) if mailer else None
+    return Notifier(sink, sender, settings.notify_poll_seconds, consumer)
 
 
 def reseal(settings: Settings) -> dict:

@@ -3,6 +3,8 @@
     lapor.complaints.submitted --route--> lapor.complaints.routed --sink--> MongoDB cases
                      bad input --route--> lapor.complaints.dlq <--sink-- bad input
     lapor.cases.overridden --corrections--> MongoDB corrections (the training export)
+    lapor.complaints.dlq --dead letters--> MongoDB dead_letters (what a tracking id answers)
+    MongoDB cases.outbox --relay--> lapor.notifications (the notifier delivers them)
 
 Each arrow is a batch stage with its own consumer group (``streams/batches.py``):
 the route stage (``streams/route.py``) classifies a batch in one model call, the
@@ -26,6 +28,7 @@ import faust
 from aiokafka import AIOKafkaConsumer
 from pymongo.errors import PyMongoError
 
+from casestore.dead_letters import DeadLetterStore
 from casestore.feedback import auto_close_due
 from casestore.related import RelatedLinker
 from casestore.store import CaseStore, connect
@@ -35,7 +38,9 @@ from core.settings import Settings
 from routing_rules.engine import Router
 from streams import fetch_pause
 from streams.corrections import CorrectionSink
+from streams.dead_letters import DeadLetterRecorder
 from streams.decide import ModelHolder, ModelSource
+from streams.relay import OutboxRelay
 from streams.route import RouteStage
 from streams.sink import CaseSink
 from streams.stages import StageClock
@@ -142,6 +147,21 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
         if n:
             log.warning("closed %d answered case(s) without a reply", n)
 
+    async def publish_notification(key: bytes, value: bytes) -> None:
+        await (await app.producer.send(settings.topic_notifications, key, value, None, None, None))
+
+    relay = OutboxRelay(store, publish_notification)
+
+    async def relay_outbox() -> None:
+        """Cases' pending notifications -> lapor.notifications (``streams/relay.py``)."""
+        try:
+            n = await relay.run_once()
+        except Exception as exc:  # noqa: BLE001 - store or broker away: the next round retries
+            log.warning("notification relay stopped this round: %s", exc)
+            return
+        if n:
+            log.info("relayed %d notification(s)", n)
+
     async def send_dead_letter(
         raw: bytes, reason: str, topic: str, message: object
     ) -> asyncio.Future:
@@ -218,6 +238,22 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
         )
         await sink.run()
 
+    async def dead_letter_recorder() -> None:
+        """Dead letters of complaints -> ``dead_letters`` by id (``streams/dead_letters.py``)."""
+        recorder = DeadLetterRecorder(
+            consumer(settings.topic_dlq, "deadletters", settings.store_batch_size),
+            DeadLetterStore(store.db),
+            skip_dead_letter,
+            settings.store_batch_size,
+            settings.batch_within,
+            clock,
+            sources={settings.topic_submitted, settings.topic_routed},
+        )
+        await recorder.run()
+
+    async def skip_dead_letter(record: object, reason: str) -> None:
+        log.warning("dead-letter topic: skipped a message (%s)", reason)
+
     # related complaints are linked beside storing, never in its way: the sink hands
     # the stored ids over after its commit; a full queue skips linking, not storing
     to_link: asyncio.Queue[list[str]] = asyncio.Queue(maxsize=100)
@@ -243,6 +279,8 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
     if "store" in roles:
         app.task(case_sink)
         app.task(correction_sink)
+        app.task(dead_letter_recorder)
+        app.timer(interval=settings.outbox_relay_seconds)(relay_outbox)
         if settings.related_links:
             app.task(related_linker)
     return app

@@ -20,6 +20,7 @@ from core.events import ComplaintSubmitted, new_tracking_id
 from core.kafka import bootstrap_servers, kafka_python_options
 from core.privacy import Sealer, token_hash
 from core.settings import Settings
+from core.tracking import TrackingIds
 
 REPORTER_FIELDS = ("name", "phone", "email", "nik")
 
@@ -127,8 +128,19 @@ def build_submission(
 
 
 class Intake:
-    def __init__(self, producer: KafkaProducer, topic: str, sealer: Sealer) -> None:
+    """``tracking``: issues the tracking ids of complaints that bring none, tagged so
+    that they answer before their case is stored (``core/tracking.py``); without
+    it (tests, tools) an untagged id answers only once stored."""
+
+    def __init__(
+        self,
+        producer: KafkaProducer,
+        topic: str,
+        sealer: Sealer,
+        tracking: TrackingIds | None = None,
+    ) -> None:
         self.producer, self.topic, self.sealer = producer, topic, sealer
+        self.tracking = tracking
 
     def submit(
         self,
@@ -153,8 +165,12 @@ class Intake:
         token = None
         if record.get("privacy") == "rahasia":
             token = secret_token or secrets.token_urlsafe(16)
+        own_id = bool(record.get("id"))
+        if not own_id and self.tracking is not None:
+            issued = self.tracking.issue(token_hash(token) if token else None)
+            record = {**record, "id": issued}
         event = build_submission(record, self.sealer, default_channel, token)
-        before = stored(event.complaint_id) if stored and record.get("id") else None
+        before = stored(event.complaint_id) if stored and own_id else None
         future = self.producer.send(
             self.topic, key=event.complaint_id.encode(), value=event.model_dump_json().encode()
         )

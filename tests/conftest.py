@@ -40,6 +40,7 @@ def stack_env(tmp_path_factory, trained_model) -> dict[str, str]:
         for name in ("submitted", "routed", "dlq"):
             env[f"LAPOR_TOPIC_{name.upper()}"] = f"test.{run}.{name}"
         env["LAPOR_TOPIC_OVERRIDDEN"] = f"test.{run}.overridden"
+        env["LAPOR_TOPIC_NOTIFICATIONS"] = f"test.{run}.notifications"
         env["LAPOR_WORKER_ID"] = f"lapor-test-{run}"
     env["LAPOR_BATCH_WITHIN"] = "0.2"
     env["LAPOR_SMS_SECRET"] = SMS_SECRET  # tests sign SMS webhook calls with it

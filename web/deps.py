@@ -19,6 +19,7 @@ from casestore.users import ROLE_LABELS, User, UserStore
 from casestore.workflow import STATUS_LABELS
 from core.privacy import Sealer
 from core.settings import Settings
+from core.tracking import TrackingIds
 from routing_rules.engine import Router
 from streams.intake import Intake
 from web.ratelimit import IntakeLimiter
@@ -43,6 +44,7 @@ class Services:
     sessions: SessionStore
     api_clients: ApiClientStore
     clock: Callable[[], datetime]  # the server's time; tests move it instead of sleeping
+    tracking: TrackingIds  # issues and checks tracking ids (core/tracking.py)
 
 
 def services(request: Request) -> Services:

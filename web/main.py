@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -21,9 +19,10 @@ from casestore.sessions import SessionStore
 from casestore.store import CaseStore, connect
 from casestore.throttle import ThrottlePolicy
 from casestore.users import UserStore
-from core.files import private_dir
+from core.files import read_or_create_secret
 from core.privacy import Sealer
 from core.settings import Settings
+from core.tracking import TrackingIds
 from routing_rules.engine import Router
 from streams.intake import Intake, make_producer
 from web.deps import LoginRequired, Services
@@ -38,6 +37,7 @@ from web.routers import (
     open311,
     performance,
     public,
+    sms_outbox,
 )
 from web.sms import parse_gateways
 
@@ -120,15 +120,7 @@ class BodyLimit:
 
 
 def session_secret(settings: Settings) -> str:
-    if settings.session_secret:
-        return settings.session_secret
-    path: Path = settings.session_key_file
-    if not path.exists():
-        private_dir(path.parent)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+    return settings.session_secret or read_or_create_secret(settings.session_key_file)
 
 
 def throttle_policy(settings: Settings) -> ThrottlePolicy:
@@ -175,6 +167,7 @@ def create_app(
         api_clients.ensure_indexes()
         producer = make_producer(kafka_bootstrap, settings)
         sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
+        tracking = TrackingIds.from_settings(settings)
         limiter = IntakeLimiter(
             settings.rate_limit_storage or mongodb_uri,
             settings.intake_rate_per_minute,
@@ -184,7 +177,7 @@ def create_app(
             settings=settings,
             store=store,
             users=users,
-            intake=Intake(producer, settings.topic_submitted, sealer),
+            intake=Intake(producer, settings.topic_submitted, sealer, tracking),
             producer=producer,
             router=Router(),
             sealer=sealer,
@@ -194,6 +187,7 @@ def create_app(
             sessions=sessions,
             api_clients=api_clients,
             clock=clock,
+            tracking=tracking,
         )
         yield
         producer.close(5)
@@ -212,6 +206,7 @@ def create_app(
         redirect_slashes=False,
     )
     app.include_router(public.router)
+    app.include_router(sms_outbox.router)
     app.include_router(console.router)
     app.include_router(docs.router)
     app.include_router(open311.router)

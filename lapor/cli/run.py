@@ -161,3 +161,23 @@ def mail_gateway(
             time.sleep(3600)
     except KeyboardInterrupt:
         controller.stop()
+
+
+@commands.command()
+def notifier() -> None:
+    """Deliver notifications to reporters: e-mail over SMTP, SMS through the gateway's pull."""
+    import asyncio
+
+    settings = get_settings()
+    running = operations.notifier(settings)
+    email = (
+        f"SMTP {settings.notify_smtp_host}:{settings.notify_smtp_port} "
+        f"({settings.notify_smtp_security})"
+        if settings.notify_smtp_host
+        else "off (LAPOR_NOTIFY_SMTP_HOST unset)"
+    )
+    out.print(f"notifier: e-mail {email}; SMS queued for the gateway's pull (Ctrl-C to stop)")
+    try:
+        asyncio.run(running.run())
+    except KeyboardInterrupt:
+        pass

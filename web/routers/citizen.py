@@ -21,6 +21,7 @@ from casestore.workflow import DITINDAKLANJUTI, SELESAI, STATUS_LABELS
 from core.privacy import token_hash
 from streams.intake import IntakeError
 from web.deps import Services, check_csrf, csrf_token, intake_rate_limit, services, templates
+from web.routers.public import LABELS, find_for_reporter
 
 router = APIRouter(include_in_schema=False)
 WIB = timezone(timedelta(hours=7))
@@ -38,7 +39,7 @@ def wib(value: datetime | None) -> str:
 
 
 def _page(request: Request, name: str, status_code: int = 200, **context: object) -> HTMLResponse:
-    context = {"csrf": csrf_token(request), "labels": STATUS_LABELS, "wib": wib, **context}
+    context = {"csrf": csrf_token(request), "labels": LABELS, "wib": wib, **context}
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
@@ -141,14 +142,16 @@ def _tracking_page(
     error: str = "",
     status: int = 200,
 ) -> HTMLResponse:
-    """The case as its reporter sees it, with the forms its status allows."""
-    case = case_for_reporter(svc.store.cases, tracking_id, token_hash(token) if token else None)
+    """The case as its reporter sees it, with the forms its status allows; an issued
+    id whose case is not stored (yet) answers its state (``find_for_reporter``)."""
+    case = find_for_reporter(svc, tracking_id, token or None)
     if case is None:
         return _page(request, "warga_lacak.html", 404, case=None, tracking_id=tracking_id)
     decision = case.get("decision") or {}
     view = {
         "id": case["_id"],
         "status": case["status"],
+        "reason": case.get("reason"),
         "unit": decision.get("unit_name"),
         "submitted_at": case.get("submitted_at"),
         "deadline_at": case.get("deadline_at"),
@@ -158,7 +161,8 @@ def _tracking_page(
         "answers": case.get("answers") or [],
         "replies": case.get("replies") or [],
         "rating": case.get("rating"),
-        "may_reply": case["status"] not in feedback.NO_REPLY_AFTER_CLOSE,
+        "may_reply": case["status"] in STATUS_LABELS
+        and case["status"] not in feedback.NO_REPLY_AFTER_CLOSE,
         "may_settle": case["status"] == DITINDAKLANJUTI,
         "may_rate": case["status"] == SELESAI and not case.get("rating"),
     }

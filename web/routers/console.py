@@ -32,6 +32,7 @@ from routing_rules.regions import region_codes
 from streams.intake import IntakeError
 from web.deps import Services, check_csrf, csrf_token, current_user, services, templates
 
+CHANGED_MEANWHILE = "Aduan ini baru saja diubah orang lain; periksa lalu coba lagi."
 router = APIRouter(tags=["console"])
 PAGE = 50
 TRIAGE_QUEUES = {  # the triage page's tabs: query value -> label
@@ -326,7 +327,7 @@ def override(
     try:
         version, before = svc.store.redispatch(user, case, decision, reason, now)
     except Stale:
-        return back(case_id, "Aduan ini baru saja diubah orang lain; periksa lalu coba lagi.")
+        return back(case_id, CHANGED_MEANWHILE)
     try:
         publish_redispatch(svc, case, decision, version, before, user, masked_reason, now)
     except KafkaError:
@@ -407,9 +408,11 @@ def change_status(
     if to in CITIZEN_STATUSES:
         raise HTTPException(403, CITIZEN_ONLY)
     try:
-        svc.store.change_status(user, case_id, to, reason)
+        svc.store.change_status(user, case_id, to, reason, svc.clock())
     except TransitionError as exc:
         return back(case_id, str(exc))
+    except Stale:
+        return back(case_id, CHANGED_MEANWHILE)
     return back(case_id)
 
 
@@ -425,7 +428,10 @@ def ask_for_information(
     _case_or_404(svc, user, case_id)
     if not question.strip():
         return back(case_id, "Pertanyaan untuk pelapor wajib diisi.")
-    svc.store.ask(user, case_id, mask_identifiers(question.strip()), svc.clock())
+    try:
+        svc.store.ask(user, case_id, mask_identifiers(question.strip()), svc.clock())
+    except Stale:
+        return back(case_id, CHANGED_MEANWHILE)
     return back(case_id)
 
 

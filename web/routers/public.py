@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from kafka.errors import KafkaError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from casestore.public_view import case_for_reporter
+from casestore.dead_letters import DeadLetterStore
+from casestore.public_view import INTAKE_LABELS, reporter_lookup
+from casestore.workflow import STATUS_LABELS
 from core.privacy import token_hash
 from streams.intake import IdConflict, IntakeError, stored_lookup
 from web import sms
@@ -17,6 +20,7 @@ from web.sms import SignedRequest, privacy_keyword
 
 router = APIRouter(prefix="/api/v1", tags=["public"])
 PUBLISH_TIMEOUT = 10.0
+LABELS = {**STATUS_LABELS, **INTAKE_LABELS}
 TRACKING_PREFIX = "LPR-"  # core.events.new_tracking_id: the hub's own ids
 
 
@@ -134,41 +138,96 @@ def submit_complaint(body: ComplaintIn, svc: Services = Depends(services)) -> Ac
     )
 
 
-@router.get("/complaints/{tracking_id}")
+class HistoryLine(BaseModel):
+    status: str
+    at: datetime | None
+    note: str | None
+
+
+class Message(BaseModel):
+    at: datetime
+    text: str
+
+
+class Rating(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    score: int
+    comment: str | None = None
+    at: datetime | None = None
+
+
+class ComplaintStatus(BaseModel):
+    tracking_id: str
+    status: str = Field(
+        description="A case status, or before the case exists: diterima (issued, being "
+        "processed) or tidak_dapat_diproses (see reason)"
+    )
+    status_label: str = Field(description="The status in Indonesian words")
+    reason: str | None = Field(None, description="Why it could not be processed (Indonesian)")
+    unit: str | None = None
+    submitted_at: datetime | None = None
+    deadline_at: datetime | None = None
+    history: list[HistoryLine] = []
+    answers: list[Message] = Field([], description="The unit's answers (masked)")
+    replies: list[Message] = Field([], description="What the reporter added (masked)")
+    auto_close_at: datetime | None = Field(
+        None, description="When an answered case closes itself without a reply"
+    )
+    rating: Rating | None = None
+
+
+def find_for_reporter(svc: Services, tracking_id: str, token: str | None) -> dict | None:
+    """``casestore.public_view.reporter_lookup`` with this server's tracking-id key:
+    the case, a pending or dead-lettered id the system issued, or None."""
+    digest = token_hash(token) if token else None
+    return reporter_lookup(
+        svc.store.cases,
+        DeadLetterStore(svc.store.db),
+        tracking_id,
+        digest,
+        svc.tracking.issued(tracking_id, digest),
+    )
+
+
+@router.get(
+    "/complaints/{tracking_id}",
+    response_model=ComplaintStatus,
+    responses={404: {"description": "Tidak ada aduan dengan nomor ini (atau token salah)"}},
+)
 def lookup(
     tracking_id: str,
     token: str | None = Query(None, description="Secret token of a rahasia complaint"),
     x_lapor_token: str | None = Header(None),
     svc: Services = Depends(services),
-) -> dict:
-    """Status and history; never the reporter's identity. A rahasia complaint answers
-    only with its secret token, and otherwise exactly like an unknown id."""
-    not_found = HTTPException(
-        404, "Aduan tidak ditemukan (aduan baru tercatat beberapa detik setelah dikirim)."
-    )
-    given = token or x_lapor_token
-    case = case_for_reporter(svc.store.cases, tracking_id, token_hash(given) if given else None)
+) -> ComplaintStatus:
+    """Status and history; never the reporter's identity. A tracking id the system
+    issued answers from the start (``diterima`` until its case is stored,
+    ``tidak_dapat_diproses`` with a reason if it could not be); a rahasia complaint
+    answers only with its secret token, and otherwise exactly like an unknown id."""
+    case = find_for_reporter(svc, tracking_id, token or x_lapor_token)
     if case is None:
-        raise not_found
-    decision = case.get("decision", {})
-    return {
-        "tracking_id": case["_id"],
-        "status": case["status"],
-        "unit": decision.get("unit_name"),
-        "submitted_at": case.get("submitted_at"),
-        "deadline_at": case.get("deadline_at"),
+        raise HTTPException(404, "Aduan tidak ditemukan. Periksa nomor lacak (dan token).")
+    decision = case.get("decision") or {}
+    return ComplaintStatus(
+        tracking_id=case["_id"],
+        status=case["status"],
+        status_label=LABELS.get(case["status"], case["status"]),
+        reason=case.get("reason"),
+        unit=decision.get("unit_name"),
+        submitted_at=case.get("submitted_at"),
+        deadline_at=case.get("deadline_at"),
         # staff notes stay inside; a line meant for the citizen ("dialihkan ke <unit>",
         # a unit's request for information) is shown
-        "history": [
-            {"status": h["status"], "at": h["at"], "note": h.get("public_note")}
+        history=[
+            HistoryLine(status=h["status"], at=h["at"], note=h.get("public_note"))
             for h in case.get("history", [])
         ],
         # the unit's answers, what the reporter added, and the rating (all masked)
-        "answers": [{"at": a["at"], "text": a["text"]} for a in case.get("answers", [])],
-        "replies": [{"at": r["at"], "text": r["text"]} for r in case.get("replies", [])],
-        "auto_close_at": case.get("auto_close_at"),
-        "rating": case.get("rating"),
-    }
+        answers=[Message(at=a["at"], text=a["text"]) for a in case.get("answers", [])],
+        replies=[Message(at=r["at"], text=r["text"]) for r in case.get("replies", [])],
+        auto_close_at=case.get("auto_close_at"),
+        rating=case.get("rating"),
+    )
 
 
 @router.post(
@@ -195,13 +254,13 @@ def sms_gateway(
             f"Tulis isi aduan setelah kata {privacy.upper()}, misalnya: {privacy.upper()} "
             "BANJAR jalan rusak di desa ...",
         )
-    record = {
-        "id": sms.tracking_id(signed),
+    token = sms.secret_token(signed) if privacy == "rahasia" else None
+    record = {  # tagged like every id the hub issues (core/tracking.py)
+        "id": svc.tracking.tagged(sms.tracking_id(signed), token_hash(token) if token else None),
         "text": text,
         "privacy": privacy,
         "reporter": {"phone": body.sender},
     }
-    token = sms.secret_token(signed) if privacy == "rahasia" else None
     receipt = _publish(svc, record, "sms", secret_token=token)
     if receipt.secret_token:
         reply = (

@@ -1,0 +1,179 @@
+"""Notification deliveries: one document per (event, channel), the notifier's queue.
+
+``_id`` = ``<event_id>:<channel>``, inserted with ``$setOnInsert``: a notification
+event delivered twice by Kafka (the relay is at-least-once, a consumer may be
+re-fed a batch) finds its delivery already there, so the reporter gets one
+message per event and channel.
+
+    channel  status      meaning
+    email    pending     due at ``next_attempt_at`` (the notifier's SMTP loop)
+             sending     claimed by a notifier until ``lease_until`` (a crashed one's
+                         claim runs out and another sends it)
+    sms      queued      waiting for the SMS gateway's pull (``/api/v1/sms/outbox``);
+                         a fetched message is leased, offered again if not acknowledged
+    any      sent        delivered (the gateway acknowledged it, or SMTP took it)
+             dead        never deliverable, ``reason`` says why (a permanent refusal,
+                         or ``max_attempts`` tries): the dead-letter state
+    none     skipped     the reporter left no contact (anonim, rahasia without one)
+
+The e-mail address is never stored: the delivery keeps the sealed identity and
+the notifier opens it when it sends. An SMS's number is in clear only while the
+gateway has to read it (``queued``); it is removed when the message is
+acknowledged or dead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.database import Database
+
+COLLECTION = "deliveries"
+EMAIL, SMS, NONE = "email", "sms", "none"
+PENDING, SENDING, QUEUED, SENT, DEAD, SKIPPED = (
+    "pending",
+    "sending",
+    "queued",
+    "sent",
+    "dead",
+    "skipped",
+)
+SEND_LEASE = timedelta(minutes=5)  # longest an SMTP conversation may hold a claim
+
+
+def backoff(base: float, attempts: int) -> timedelta:
+    """Wait after the ``attempts``-th failed try: base, 2 base, 4 base, ... (capped at a day)."""
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 86_400))
+
+
+class DeliveryStore:
+    def __init__(self, db: Database, max_attempts: int = 8) -> None:
+        self.deliveries = db[COLLECTION]
+        self.max_attempts = max_attempts
+
+    def ensure_indexes(self) -> None:
+        self.deliveries.create_index(
+            [("channel", ASCENDING), ("status", ASCENDING), ("next_attempt_at", ASCENDING)]
+        )
+
+    def enqueue(self, event_id: str, channel: str, doc: dict, now: datetime) -> bool:
+        """Add a delivery once; False when this event already has one on ``channel``."""
+        fields = {
+            "event_id": event_id,
+            "channel": channel,
+            "attempts": 0,
+            "created_at": now,
+            "next_attempt_at": now,
+            **doc,
+        }
+        result = self.deliveries.update_one(
+            {"_id": f"{event_id}:{channel}"}, {"$setOnInsert": fields}, upsert=True
+        )
+        return result.upserted_id is not None
+
+    def for_event(self, event_id: str) -> list[dict]:
+        return list(self.deliveries.find({"event_id": event_id}))
+
+    # --- e-mail: the notifier's loop ------------------------------------------
+
+    def claim_email(self, now: datetime) -> dict | None:
+        """One due e-mail, claimed (``sending``) until the lease runs out."""
+        return self.deliveries.find_one_and_update(
+            {
+                "channel": EMAIL,
+                "$or": [
+                    {"status": PENDING, "next_attempt_at": {"$lte": now}},
+                    {"status": SENDING, "lease_until": {"$lt": now}},
+                ],
+            },
+            {"$set": {"status": SENDING, "lease_until": now + SEND_LEASE}, "$inc": {"attempts": 1}},
+            sort=[("next_attempt_at", ASCENDING)],
+            return_document=ReturnDocument.AFTER,
+        )
+
+    def sent(self, delivery_id: str, now: datetime) -> None:
+        self.deliveries.update_one(
+            {"_id": delivery_id},
+            {"$set": {"status": SENT, "sent_at": now}, "$unset": {"to": "", "lease_until": ""}},
+        )
+
+    def failed(
+        self, delivery: dict, error: str, now: datetime, permanent: bool, base: float
+    ) -> str:
+        """After a failed try: ``dead`` (permanent, or the last try) or ``pending``
+        again after the backoff. Returns the new status."""
+        attempts = delivery.get("attempts", 1)
+        if permanent or attempts >= self.max_attempts:
+            why = error if permanent else f"gave up after {attempts} tries: {error}"
+            self.dead([delivery["_id"]], why, now)
+            return DEAD
+        self.deliveries.update_one(
+            {"_id": delivery["_id"]},
+            {
+                "$set": {
+                    "status": PENDING,
+                    "next_attempt_at": now + backoff(base, attempts),
+                    "last_error": error,
+                },
+                "$unset": {"lease_until": ""},
+            },
+        )
+        return PENDING
+
+    def dead(
+        self, ids: Sequence[str], reason: str, now: datetime, channel: str | None = None
+    ) -> int:
+        """Dead-letter these deliveries with ``reason`` (only ``channel``'s, if given)."""
+        match: dict = {"_id": {"$in": list(ids)}, "status": {"$nin": [SENT, DEAD]}}
+        if channel:
+            match["channel"] = channel
+        result = self.deliveries.update_many(
+            match,
+            {
+                "$set": {"status": DEAD, "reason": reason[:2_000], "dead_at": now},
+                "$unset": {"to": "", "lease_until": ""},
+            },
+        )
+        return result.modified_count
+
+    # --- SMS: the gateway's pull ----------------------------------------------
+
+    def fetch_sms(self, gateway: str, now: datetime, limit: int, lease: float) -> list[dict]:
+        """Up to ``limit`` queued SMS not leased now, each leased to ``gateway`` for
+        ``lease`` seconds, doubling with each fetch (a gateway that never confirms
+        is not flooded); one fetched ``max_attempts`` times is dead instead."""
+        found = []
+        while len(found) < limit:
+            claimed = self.deliveries.find_one_and_update(
+                {
+                    "channel": SMS,
+                    "status": QUEUED,
+                    "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}],
+                },
+                {"$set": {"lease_until": now, "gateway": gateway}, "$inc": {"attempts": 1}},
+                sort=[("created_at", ASCENDING)],
+                return_document=ReturnDocument.AFTER,
+            )
+            if claimed is None:
+                break
+            if claimed["attempts"] > self.max_attempts:
+                self.dead(
+                    [claimed["_id"]],
+                    f"the SMS gateway did not confirm it after {self.max_attempts} fetches",
+                    now,
+                )
+                continue
+            until = now + backoff(lease, claimed["attempts"])
+            self.deliveries.update_one({"_id": claimed["_id"]}, {"$set": {"lease_until": until}})
+            found.append(claimed)
+        return found
+
+    def ack_sms(self, sent: Sequence[str], now: datetime) -> int:
+        """The gateway sent these; an id acknowledged again changes nothing."""
+        result = self.deliveries.update_many(
+            {"_id": {"$in": list(sent)}, "channel": SMS, "status": QUEUED},
+            {"$set": {"status": SENT, "sent_at": now}, "$unset": {"to": "", "lease_until": ""}},
+        )
+        return result.modified_count
