@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pymongo import ASCENDING
 from pymongo.database import Database
 
+from casestore.outbox import add_notification
 from casestore.users import User
 from casestore.workflow import (
     DIBUKA_KEMBALI,
@@ -79,7 +80,8 @@ def answer_update(
     entry["public_note"] = f"jawaban unit: {text}"
     answer = {"text": text, "at": now, "by": by, "template_id": template_id}
     update["$push"]["answers"] = answer
-    return update
+    # the reporter hears of every answer (casestore/outbox.py), in the same update
+    return add_notification(update, case, "answer", DITINDAKLANJUTI, text, now)
 
 
 class AnswerTemplates:

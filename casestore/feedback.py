@@ -10,15 +10,18 @@ Without a reply an answered case closes itself (by "sistem") at ``auto_close_at`
 worker's timer calls :func:`auto_close_due`.
 
 Each change is ONE update dict built by one function here from the case as read,
-applied by ``CaseStore.apply_change`` with a compare-and-set on the status (a
-notification can be added to that dict in one place). What the citizen writes is
-masked like complaint text. Every refusal says why in Indonesian.
+applied by ``CaseStore.apply_change`` with a compare-and-set on the case as read.
+The reporter's own actions notify nobody (the page answers at once); the
+automatic closure adds its notification to the update (``casestore/outbox.py``).
+What the citizen writes is masked like complaint text. Every refusal says why in
+Indonesian.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from casestore.outbox import add_notification
 from casestore.store import CaseStore, Stale
 from casestore.workflow import (
     AUTO_CLOSE_DAYS,
@@ -121,7 +124,10 @@ def auto_close_update(case: dict, now: datetime) -> dict:
     _state(case, {DITINDAKLANJUTI}, "Penutupan otomatis")
     update = transition_update(case, SELESAI, SYSTEM, AUTO_CLOSE_NOTE, now)
     update["$set"]["closed_by"] = SYSTEM
-    return _public(update, f"Aduan {AUTO_CLOSE_NOTE}.")
+    note = f"Aduan {AUTO_CLOSE_NOTE}. Beri nilai penanganannya di halaman lacak."
+    return add_notification(
+        _public(update, f"Aduan {AUTO_CLOSE_NOTE}."), case, "status", SELESAI, note, now
+    )
 
 
 def rating_update(case: dict, score: int, comment: str, now: datetime) -> dict:

@@ -459,10 +459,11 @@ class CaseStore:
 
     def apply_change(self, case: dict, update: dict, match: dict | None = None) -> dict:
         """Apply one change built from ``case`` as read (an answer, a citizen's reply,
-        confirmation, dispute or rating, an automatic closure: one update dict each)
-        with a compare-and-set on the status it was read with, plus ``match``; Stale
-        when nothing matched (someone changed the case meanwhile). The case after."""
-        query = {"_id": case["_id"], "status": case["status"], **(match or {})}
+        confirmation, dispute or rating, an automatic closure: one update dict each,
+        with its notification when the reporter must hear of it) with a
+        compare-and-set on the case as read (``outbox.unchanged``), plus ``match``;
+        Stale when nothing matched (someone changed the case meanwhile). The case after."""
+        query = {**unchanged(case), **(match or {})}
         if not self.cases.update_one(query, update).matched_count:
             raise Stale(case["_id"])
         return self.cases.find_one({"_id": case["_id"]})

@@ -22,8 +22,11 @@ NOW = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
 
 
 def test_the_first_answer_moves_the_case_and_sets_the_closing_date():
-    case = {"status": "terdisposisi", "deadline_at": add_working_days(NOW, 5)}
+    case = {"_id": "C-1", "status": "terdisposisi", "deadline_at": add_working_days(NOW, 5)}
     update = answer_update(case, "pdam", clean_answer("Sudah diperbaiki, WA 0812-3456-7890"), NOW)
+    # the reporter is told, in the same update, with the masked answer
+    outbox = update["$push"]["outbox"]
+    assert outbox["kind"] == "answer" and "0812" not in outbox["note"]
     sets = update["$set"]
     assert sets["status"] == "ditindaklanjuti" and sets["answered_in_time"] is True
     assert sets["auto_close_at"] == add_working_days(NOW, AUTO_CLOSE_DAYS)
