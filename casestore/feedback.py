@@ -167,7 +167,15 @@ def auto_close_due(store: CaseStore, now: datetime, limit: int = 1000) -> int:
     compare-and-set lets one worker of many close each case)."""
     due = store.cases.find(
         {"status": DITINDAKLANJUTI, "auto_close_at": {"$lt": now}},
-        {"status": 1, "answered_at": 1, "deadline_at": 1},
+        # what the compare-and-set (outbox.unchanged) and the notification read
+        {
+            "status": 1,
+            "answered_at": 1,
+            "deadline_at": 1,
+            "history": 1,
+            "decision": 1,
+            "decision_version": 1,
+        },
     ).limit(limit)
     closed = 0
     for case in due:

@@ -67,10 +67,12 @@ def unchanged(case: dict) -> dict:
     decision version (a case stored before versions existed has none: 1), same
     number of history lines (every change adds one)."""
     version = case.get("decision_version", 1)
+    history = case.get("history")
     match: dict = {
         "_id": case["_id"],
         "status": case["status"],
-        "history": {"$size": len(case.get("history") or [])},
+        # a document without a history (made by hand, never by the sink) has none still
+        "history": {"$size": len(history)} if history is not None else {"$exists": False},
     }
     if version == 1:
         match["$or"] = [{"decision_version": 1}, {"decision_version": {"$exists": False}}]

@@ -208,6 +208,8 @@ def check_decision(decision: dict, tax: Taxonomy, regions: RegionIndex) -> None:
 
 
 def _known(value: str, known: dict, where: str, what: str) -> None:
+    if not isinstance(value, str):
+        raise RoutedEventError(f"{where}: not a string")
     if value not in known:
         raise RoutedEventError(f"{where}: {value[:80]!r} is not a known {what}")
 

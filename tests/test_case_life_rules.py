@@ -52,10 +52,13 @@ def test_dispute_reopens_with_a_fresh_deadline_and_counts():
 
 
 def test_confirm_close_and_rate():
-    answered = {"status": "ditindaklanjuti", "answered_at": NOW}
-    assert confirm_update(answered, NOW)["$set"]["closed_by"] == "pelapor"
+    answered = {"_id": "C-2", "status": "ditindaklanjuti", "answered_at": NOW}
+    confirmed = confirm_update(answered, NOW)
+    # the reporter's own action notifies nobody; the system's closure tells the reporter
+    assert confirmed["$set"]["closed_by"] == "pelapor" and "outbox" not in confirmed["$push"]
     closed = auto_close_update(answered, NOW)
     assert closed["$set"]["status"] == "selesai" and closed["$push"]["history"]["by"] == "sistem"
+    assert closed["$push"]["outbox"]["status"] == "selesai"
     assert reply_update(answered, "info", NOW)["$push"]["replies"]["text"] == "info"
     with pytest.raises(Refused, match="sudah ditutup"):
         reply_update({"status": "selesai"}, "info", NOW)
