@@ -19,6 +19,7 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
 
+from casestore.merge import follow_primary
 from casestore.users import User
 from casestore.workflow import (
     BUKAN_WEWENANG,
@@ -26,6 +27,7 @@ from casestore.workflow import (
     OPEN_STATUSES,
     REDISPATCHABLE,
     TERDISPOSISI,
+    TransitionError,
     deadline_for,
     dispatch_update,
     transition_update,
@@ -134,6 +136,7 @@ def case_from_routed(event: dict) -> dict:
         "lat": complaint.get("lat"),
         "long": complaint.get("long"),
         "requested_topic": complaint.get("requested_topic"),
+        "photo_ids": complaint.get("photo_ids") or [],
         "history": [
             {
                 "status": status,
@@ -384,9 +387,10 @@ class CaseStore:
             "dialihkan": {"status": BUKAN_WEWENANG},
             "lewat": {"status": {"$in": sorted(OPEN_STATUSES)}, "deadline_at": {"$lt": now}},
         }
+        own = {"merged_into": None}  # a merged case waits on its primary (casestore/merge.py)
         if queue in parts:
-            return parts[queue]
-        return {"$or": list(parts.values())}
+            return {**parts[queue], **own}
+        return {"$or": list(parts.values()), **own}
 
     def ask(self, user: User, case_id: str, question: str, now: datetime | None = None) -> None:
         """A request to the reporter for more information (``question`` masked by
@@ -409,12 +413,19 @@ class CaseStore:
         case = self.find_for(user, case_id)
         if case is None:
             raise LookupError(case_id)
+        if case.get("merged_into"):  # it follows its primary (casestore/merge.py)
+            raise TransitionError(
+                f"Aduan ini digabung ke {case['merged_into']}: ubah status pada aduan utama, "
+                "atau pisahkan dulu."
+            )
         update = transition_update(case, to, user.username, why)
         self.cases.update_one({"_id": case_id, "status": case["status"]}, update)
         self.audit(
             "status", case_id, user.username, why, {"status": case["status"]}, {"status": to}
         )
-        return self.cases.find_one({"_id": case_id})
+        after = self.cases.find_one({"_id": case_id})
+        follow_primary(self.cases, after, update["$push"]["history"])
+        return after
 
     def redispatch(
         self,

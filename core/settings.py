@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     escalation_seconds: float = Field(
         300, gt=0, description="How often a worker escalates overdue cases."
     )
+    photo_cleanup_seconds: float = Field(
+        3600, gt=0, description="How often a worker removes photos no case references (72 h old)."
+    )
     model_check_seconds: float = Field(
         5.0, gt=0, description="How often a worker checks for a new champion model."
     )
@@ -117,6 +120,16 @@ class Settings(BaseSettings):
     )
     secure_cookies: bool = Field(False, description="Send cookies only over HTTPS (production).")
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Largest request body accepted.")
+    max_upload_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=1024,
+        description="Largest body of the routes that take photos (3 photos and the form).",
+    )
+    public_url: str = Field(
+        "",
+        description="The site's public address (https://lapor.example.go.id) for absolute "
+        "links such as Open311 media_url; empty = links are paths on this site.",
+    )
     intake_rate_per_minute: int = Field(
         30, ge=1, description="Public intake requests per client address per minute."
     )

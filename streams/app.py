@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaConsumer
 from pydantic import ValidationError
 from pymongo.errors import PyMongoError
 
+from casestore.photos import PhotoStore
 from casestore.related import RelatedLinker
 from casestore.store import CaseStore, connect
 from core.events import ComplaintSubmitted, DeadLetter, routed_event
@@ -143,6 +144,21 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
             return
         if n:
             log.warning("escalated %d overdue case(s)", n)
+
+    @app.timer(interval=settings.photo_cleanup_seconds)
+    async def remove_orphan_photos() -> None:
+        """Photos whose complaint never became a case, older than 72 hours
+        (``casestore/photos.py``); idempotent like the escalation."""
+        photos = PhotoStore(store.db)
+        try:
+            n = await asyncio.get_running_loop().run_in_executor(
+                loop_executor, photos.remove_orphans, store.cases
+            )
+        except PyMongoError as exc:
+            log.warning("orphan photo cleanup skipped this round: %s", exc)
+            return
+        if n:
+            log.warning("removed %d orphan photo(s)", n)
 
     async def route(stream: faust.StreamT) -> None:
         async for batch in stream.take_events(settings.batch_size, within=settings.batch_within):

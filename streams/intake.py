@@ -117,6 +117,7 @@ def build_submission(
             lat=record.get("lat"),
             long=record.get("long"),
             requested_topic=record.get("requested_topic"),
+            photo_ids=record.get("photo_ids") or [],
             privacy=record.get("privacy") or "public",
             reporter_sealed=sealer.seal(reporter) if reporter else None,
             access_token_hash=token_hash(secret_token) if secret_token else None,
