@@ -56,6 +56,22 @@ class Settings(BaseSettings):
     mail_from: str = Field(
         "lapor@localhost", description="Sender of the e-mail channel's acknowledgements."
     )
+    mail_imap_host: str | None = Field(
+        None, description="IMAP server of the mailbox `lapor mail-imap` reads; unset = off."
+    )
+    mail_imap_port: int = Field(993, description="993 for TLS, 143 for STARTTLS.")
+    mail_imap_security: Literal["tls", "starttls"] = Field(
+        "tls", description="IMAP over TLS from the start, or STARTTLS; never in clear."
+    )
+    mail_imap_user: str | None = None
+    mail_imap_password: SecretStr | None = None
+    mail_imap_folder: str = Field("INBOX", description="The mailbox complaints arrive in.")
+    mail_imap_done_folder: str | None = Field(
+        "Diproses",
+        description="Where taken messages are moved (created when missing); "
+        "empty = they stay, marked \\Seen.",
+    )
+    mail_imap_poll_seconds: float = Field(30, gt=0, description="How often the mailbox is read.")
 
     topic_submitted: str = "lapor.complaints.submitted"
     topic_routed: str = "lapor.complaints.routed"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from kafka.errors import KafkaError
 from starlette.concurrency import run_in_threadpool
@@ -62,7 +62,6 @@ async def file_complaint(
     name: str = Form(""),
     phone: str = Form(""),
     email: str = Form(""),
-    photos: list[UploadFile] = File([]),
     svc: Services = Depends(services),
 ) -> HTMLResponse:
     record = {
@@ -81,7 +80,9 @@ async def file_complaint(
     if not record["text"]:
         return again(422, EMPTY_TEXT)
     try:
-        checked = await checked_photos(await read_uploads(photos))
+        # from the form itself: a browser sends an empty part when no file is chosen
+        files = await read_uploads((await request.form()).getlist("photos"))
+        checked = await checked_photos(files)
     except HTTPException as exc:
         return again(exc.status_code, f"{exc.detail} Aduan belum terkirim: pilih ulang fotonya.")
     try:
