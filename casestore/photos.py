@@ -6,7 +6,7 @@ complaint event carries only the stored ids (``photo_ids``). The case sink keeps
 those ids on the case; a photo whose complaint never became a case (a failed
 publish, a replay that uploaded again) is an orphan, removed after
 ``ORPHAN_AGE`` by :meth:`PhotoStore.remove_orphans` (worker timer and
-``lapor photos clean``).
+``lapor photos-clean``).
 
 Checks: the type comes from the bytes (Pillow decodes the image; the file name and
 the declared content type are ignored), JPEG, PNG or WebP only, size and pixel

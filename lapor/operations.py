@@ -328,3 +328,11 @@ def reseal(settings: Settings) -> dict:
 
     sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
     return {"keys": len(sealer.keys), **cases(settings).reseal_identities(sealer)}
+
+
+def remove_orphan_photos(settings: Settings) -> int:
+    """Photos older than 72 hours that no case references (the worker does it hourly)."""
+    from casestore.photos import PhotoStore
+
+    store = cases(settings)
+    return PhotoStore(store.db).remove_orphans(store.cases)

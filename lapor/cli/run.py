@@ -192,3 +192,9 @@ def mail_imap(
             time.sleep(settings.mail_imap_poll_seconds)
     except KeyboardInterrupt:
         pass
+
+
+@commands.command("photos-clean")
+def photos_clean() -> None:
+    """Remove photos older than 72 hours whose complaint never became a case."""
+    out.print(f"{operations.remove_orphan_photos(get_settings())} orphan photo(s) removed")
