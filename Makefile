@@ -21,8 +21,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
+# two processes, one test file at a time each: every process has its own embedded
+# broker and store (tests/conftest.py), and a file's tests share their fixtures
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -21,7 +21,8 @@ from pymongo.database import Database
 
 from core.privacy import mask_identifiers
 
-HUMAN_CONFIRMED = ("terverifikasi", "ditindaklanjuti", "selesai")
+# a reopened case was answered by its unit first: its route was confirmed too
+HUMAN_CONFIRMED = ("terverifikasi", "ditindaklanjuti", "selesai", "dibuka_kembali")
 
 
 def newest_corrections(db: Database) -> dict[str, dict]:

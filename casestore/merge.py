@@ -163,3 +163,23 @@ def follow_primary(cases: Collection, primary: dict, entry: dict) -> int:
         },
     )
     return result.modified_count
+
+
+def follow_change(cases: Collection, before: dict, after: dict, update: dict) -> int:
+    """A change of the primary through ``CaseStore.apply_change``: the unit's answer
+    is written to the merged cases with its note (each citizen reads it); anything
+    else (a citizen's reply, confirmation, rating, an automatic closure) only moves
+    their status, never copying what another citizen wrote."""
+    pushed = update.get("$push", {})
+    if "answers" in pushed and "history" in pushed:
+        return follow_primary(cases, after, pushed["history"])
+    if after["status"] == before["status"]:
+        return 0
+    entry = {
+        "status": after["status"],
+        "at": after.get("status_since"),
+        "by": "penggabungan",
+        "note": "status mengikuti aduan utama",
+        "public_note": "status mengikuti aduan yang digabung dengan aduan Anda",
+    }
+    return follow_primary(cases, after, entry)

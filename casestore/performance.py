@@ -3,9 +3,11 @@
 Per unit or per agency, over a period, by the *final* routing (the decision a
 case ended with, after any re-dispatch): volume, time to the first answer in
 office hours (median and p90), the share answered within the SOP deadline,
-overdue now, and the re-dispatch rate. Ranked within a tier (and, for regional
-units, a province): the seeds compare agencies of the same kind, never a
-village office with a ministry.
+overdue now, the re-dispatch rate, the reopen rate (answers the citizen
+disputed) and the citizens' satisfaction (mean and count of 1-5 ratings).
+Ranked by a score of those (``performance_score``) within a tier (and, for
+regional units, a province): the seeds compare agencies of the same kind, never
+a village office with a ministry.
 
 One aggregation pass projects the few fields needed (no text, no identity);
 the per-case office-hours arithmetic runs in Python, since percentiles and
@@ -39,7 +41,14 @@ FIELDS = {
     "status": 1,
     "deadline_at": 1,
     "decision_version": 1,
+    "reopened": 1,
+    "rating.score": 1,
 }
+# the performance score (0-100) ranks peers: the share answered in time weighs
+# half, answers the citizens did not reopen and their satisfaction a quarter each;
+# a part without data (nothing answered, nothing rated) is left out and the
+# others' weights scaled up (README "Agency performance")
+SCORE_WEIGHTS = {"in_time": 0.5, "not_reopened": 0.25, "satisfaction": 0.25}
 
 
 def office_hours(start: datetime, end: datetime) -> float:
@@ -77,8 +86,8 @@ def performance(
     now: datetime | None = None,
 ) -> list[dict]:
     """One row per unit (or agency) with cases created in [since, until), ranked
-    within its tier (and province for regional units) by the share answered in
-    time, then by the median time to the first answer."""
+    within its tier (and province for regional units) by the performance score,
+    then by the median time to the first answer."""
     if by not in GROUPINGS:
         raise ValueError(f"by must be one of {GROUPINGS}")
     now = now or until
@@ -102,6 +111,9 @@ def performance(
                 "answered_in_time": 0,
                 "overdue_now": 0,
                 "redispatched": 0,
+                "reopened": 0,
+                "ratings": 0,
+                "rating_sum": 0,
             },
         )
         row["cases"] += 1
@@ -113,17 +125,45 @@ def performance(
         if case.get("status") in OPEN_STATUSES and deadline and deadline < now:
             row["overdue_now"] += 1
         row["redispatched"] += (case.get("decision_version") or 1) > 1
+        row["reopened"] += bool(case.get("reopened"))
+        score = (case.get("rating") or {}).get("score")
+        if score:
+            row["ratings"] += 1
+            row["rating_sum"] += score
     for key, row in rows.items():
         answered = row["answered"]
         row["in_time_share"] = round(row["answered_in_time"] / answered, 3) if answered else None
         row["median_hours_to_answer"] = _percentile(hours[key], 50)
         row["p90_hours_to_answer"] = _percentile(hours[key], 90)
         row["redispatch_rate"] = round(row["redispatched"] / row["cases"], 3)
+        # of the cases the unit answered, the share a citizen disputed at least once
+        row["reopen_rate"] = round(row["reopened"] / answered, 3) if answered else None
+        ratings = row.pop("ratings")
+        row["satisfaction_count"] = ratings
+        total = row.pop("rating_sum")
+        row["satisfaction_mean"] = round(total / ratings, 2) if ratings else None
+        row["score"] = performance_score(row)
     return _ranked(list(rows.values()))
 
 
+def performance_score(row: dict) -> float | None:
+    """0-100 from the parts of ``SCORE_WEIGHTS`` the row has data for; None without any."""
+    parts = {
+        "in_time": row["in_time_share"],
+        "not_reopened": None if row["reopen_rate"] is None else 1 - row["reopen_rate"],
+        "satisfaction": (
+            None if row["satisfaction_mean"] is None else (row["satisfaction_mean"] - 1) / 4
+        ),
+    }
+    weighed = [(SCORE_WEIGHTS[k], v) for k, v in parts.items() if v is not None]
+    if not weighed:
+        return None
+    return round(100 * sum(w * v for w, v in weighed) / sum(w for w, _ in weighed), 1)
+
+
 def _ranked(rows: list[dict]) -> list[dict]:
-    """Rank within a peer group: tier, and province for regional units."""
+    """Rank within a peer group (tier, and province for regional units) by the
+    performance score, then the median time to the first answer, then volume."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for row in rows:
         regional = row["tier"] != "pusat" and row.get("province_code")
@@ -131,7 +171,7 @@ def _ranked(rows: list[dict]) -> list[dict]:
     for peers in groups.values():
         peers.sort(
             key=lambda r: (
-                -(r["in_time_share"] if r["in_time_share"] is not None else -1),
+                -(r["score"] if r["score"] is not None else -1),
                 r["median_hours_to_answer"] if r["median_hours_to_answer"] is not None else 1e9,
                 -r["cases"],
             )

@@ -79,7 +79,9 @@ def citizen_history(case: dict) -> list[dict]:
     lines = []
     for entry in case.get("history", []):
         status = entry.get("status", "")
-        if entry.get("by") == "sistem":
+        if entry.get("public_note"):  # a line written for the citizen (answer, reply, ...)
+            note = mask_identifiers(entry["public_note"])
+        elif entry.get("by") == "sistem":
             note = (
                 f"Aduan diteruskan ke {unit}."
                 if status == TERDISPOSISI and unit

@@ -19,7 +19,7 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
 
-from casestore.merge import follow_primary
+from casestore.merge import follow_change, follow_primary
 from casestore.users import User
 from casestore.workflow import (
     BUKAN_WEWENANG,
@@ -460,6 +460,19 @@ class CaseStore:
             raise Stale(case["_id"])
         self.audit("override", case["_id"], user.username, reason, before, decision, now)
         return version, before
+
+    def apply_change(self, case: dict, update: dict, match: dict | None = None) -> dict:
+        """Apply one change built from ``case`` as read (an answer, a citizen's reply,
+        confirmation, dispute or rating, an automatic closure: one update dict each)
+        with a compare-and-set on the status it was read with, plus ``match``; Stale
+        when nothing matched (someone changed the case meanwhile). The case after."""
+        query = {"_id": case["_id"], "status": case["status"], **(match or {})}
+        if not self.cases.update_one(query, update).matched_count:
+            raise Stale(case["_id"])
+        after = self.cases.find_one({"_id": case["_id"]})
+        if after.get("merged"):  # merged cases follow (casestore/merge.py)
+            follow_change(self.cases, case, after, update)
+        return after
 
     def escalate_overdue(self, now: datetime | None = None) -> int:
         """Flag overdue open cases once, record it, and show them to the tier above."""

@@ -22,6 +22,8 @@ SELESAI = "selesai"
 DITOLAK = "ditolak"
 BUKAN_WEWENANG = "bukan_wewenang"
 DIARSIPKAN = "diarsipkan"
+# the citizen disputed the unit's answer: back to the same unit, a fresh deadline
+DIBUKA_KEMBALI = "dibuka_kembali"
 
 STATUS_LABELS = {
     MENUNGGU_VERIFIKASI: "Menunggu verifikasi",
@@ -32,13 +34,15 @@ STATUS_LABELS = {
     DITOLAK: "Ditolak",
     BUKAN_WEWENANG: "Bukan wewenang",
     DIARSIPKAN: "Diarsipkan",
+    DIBUKA_KEMBALI: "Dibuka kembali",
 }
 
 ALLOWED = {
     MENUNGGU_VERIFIKASI: {TERVERIFIKASI, TERDISPOSISI, DITOLAK, BUKAN_WEWENANG},
     TERVERIFIKASI: {TERDISPOSISI, DITOLAK, BUKAN_WEWENANG},
     TERDISPOSISI: {DITINDAKLANJUTI, BUKAN_WEWENANG, MENUNGGU_VERIFIKASI},
-    DITINDAKLANJUTI: {SELESAI},
+    DITINDAKLANJUTI: {SELESAI, DIBUKA_KEMBALI},
+    DIBUKA_KEMBALI: {DITINDAKLANJUTI, BUKAN_WEWENANG},
     SELESAI: {DIARSIPKAN},
     DITOLAK: {DIARSIPKAN},
     BUKAN_WEWENANG: {MENUNGGU_VERIFIKASI, DIARSIPKAN},
@@ -56,18 +60,31 @@ DEADLINE_DAYS = {
     TERVERIFIKASI: VERIFICATION_DAYS,
     TERDISPOSISI: FOLLOW_UP_DAYS,
     BUKAN_WEWENANG: REDISPATCH_DAYS,
+    DIBUKA_KEMBALI: FOLLOW_UP_DAYS,  # the unit answers a dispute like a new case
 }
+# without a reply from the citizen an answered case closes itself after this many
+# working days in ditindaklanjuti (casestore/feedback.py, a timer in the worker)
+AUTO_CLOSE_DAYS = 10
+# statuses only the citizen's side reaches (casestore/feedback.py), never the console
+CITIZEN_STATUSES = frozenset({DIBUKA_KEMBALI})
 OPEN_STATUSES = frozenset(DEADLINE_DAYS) | {DITINDAKLANJUTI}
 # what an agency liaison may do with its unit's case: follow it up, answer it
 # (selesai) or send it back to the hub as not its authority; never route it
 LIAISON_STATUSES = frozenset({DITINDAKLANJUTI, SELESAI, BUKAN_WEWENANG})
 # statuses from which an admin may re-dispatch a case to another unit
 REDISPATCHABLE = frozenset(
-    {MENUNGGU_VERIFIKASI, TERVERIFIKASI, TERDISPOSISI, DITINDAKLANJUTI, BUKAN_WEWENANG}
+    {
+        MENUNGGU_VERIFIKASI,
+        TERVERIFIKASI,
+        TERDISPOSISI,
+        DITINDAKLANJUTI,
+        BUKAN_WEWENANG,
+        DIBUKA_KEMBALI,
+    }
 )
 # a re-dispatch moves the case to the new unit's queue with a fresh deadline unless
 # the same unit already works on it (then only the decision is corrected)
-WORKING = frozenset({TERDISPOSISI, DITINDAKLANJUTI})
+WORKING = frozenset({TERDISPOSISI, DITINDAKLANJUTI, DIBUKA_KEMBALI})
 WIB = timedelta(hours=7)  # deadlines fall at the end of a working day in Jakarta time
 
 
@@ -125,9 +142,15 @@ def transition_update(case: dict, to: str, by: str, why: str, now: datetime | No
             "status_since": now,
             "deadline_at": deadline_for(to, now),
             "escalated": False,
+            # an answered case closes itself unless the citizen replies (AUTO_CLOSE_DAYS)
+            "auto_close_at": (
+                add_working_days(now, AUTO_CLOSE_DAYS) if to == DITINDAKLANJUTI else None
+            ),
         },
         "$push": {"history": {"status": to, "at": now, "by": by, "note": why.strip()}},
     }
+    if to == DIBUKA_KEMBALI:  # counted against the unit (casestore/performance.py)
+        update["$inc"] = {"reopened": 1}
     if to == DITINDAKLANJUTI and "answered_at" not in case:
         # the unit's first answer, and whether it came within its stage's deadline:
         # what deadline compliance counts (an open case within its deadline does not)
@@ -180,6 +203,7 @@ def dispatch_update(
                 "status": TERDISPOSISI,
                 "status_since": now,
                 "deadline_at": deadline_for(TERDISPOSISI, now),
+                "auto_close_at": None,
             }
         )
         entry.update(
@@ -198,6 +222,7 @@ TRIAGE_REASONS = {
     "wilayah_ambigu": "wilayah ambigu",
     BUKAN_WEWENANG: "bukan wewenang",
     "lewat_tenggat": "lewat tenggat",
+    DIBUKA_KEMBALI: "dibuka kembali",
 }
 
 
@@ -214,6 +239,8 @@ def triage_reasons(case: dict, now: datetime | None = None) -> list[str]:
             reasons.append("wilayah_ambigu" if ambiguous else "wilayah_tidak_diketahui")
     if case.get("status") == BUKAN_WEWENANG:
         reasons.append(BUKAN_WEWENANG)
+    if case.get("reopened") and case.get("status") in OPEN_STATUSES:
+        reasons.append(DIBUKA_KEMBALI)  # the citizen disputed an answer of this case
     if is_overdue(case, now):
         reasons.append("lewat_tenggat")
     return reasons

@@ -18,7 +18,8 @@ miskin" (archives store stemmed text) and "BSM" all find their concept.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -30,13 +31,19 @@ from classifier.stemmer import FastStemmer
 from classifier.text import TextNormalizer, routing_lexicon, stop_words
 
 
+@lru_cache(maxsize=4)
+def _stemmer(protected: frozenset[str]) -> FastStemmer:
+    """One stemmer per protected set, its word cache shared by every fit."""
+    return FastStemmer(protected)
+
+
 def term_keys(term: str, stemmer: FastStemmer, stops: frozenset[str]) -> tuple[str, ...]:
     """A term as the pipeline's stem step leaves it (normalised, stemmed, no stop words)."""
     words = TextNormalizer.normalize(term, routing_lexicon())
     return tuple(stemmer.stem_word(w) for w in words if w not in stops)
 
 
-class ConceptTagger(BaseEstimator, TransformerMixin):
+class ConceptTagger(TransformerMixin, BaseEstimator):
     """Stemmed text -> one binary column per glossary concept found in it.
 
     ``weight`` scales the columns against the L2-normalised TF-IDF views: 0.15
@@ -48,7 +55,7 @@ class ConceptTagger(BaseEstimator, TransformerMixin):
     def __init__(
         self,
         weight: float = 0.15,
-        protected: frozenset[str] = frozenset(),
+        protected: Collection[str] = (),
         path: Path | None = None,
     ) -> None:
         self.weight = weight
@@ -57,7 +64,7 @@ class ConceptTagger(BaseEstimator, TransformerMixin):
 
     def fit(self, X: Iterable[str] = (), y: object = None) -> ConceptTagger:  # noqa: N803
         concepts = load_glossary(self.path) if self.path else glossary()
-        stemmer, stops = FastStemmer(self.protected), stop_words()
+        stemmer, stops = _stemmer(frozenset(self.protected)), stop_words()
         self.concepts_ = sorted(concepts)
         column = {c: i for i, c in enumerate(self.concepts_)}
         self.index_: dict[tuple[str, ...], int] = {}

@@ -117,17 +117,17 @@ class ComplaintModel:
         agencies = sorted({tax.agency_of(t) for t in self.classes_})
         self._agencies = agencies
         self._topic_agency = np.array([agencies.index(tax.agency_of(t)) for t in self.classes_])
-        # topic probabilities @ this = agency probabilities (each sums its topics)
-        self._topic_to_agency = np.eye(len(agencies))[self._topic_agency]
         self._weights = linear_weights(self.pipeline)
         self._features = self.pipeline[:-1]
         names = self._features.named_steps["features"].get_feature_names_out()
-        self._names = np.array([n.split("__", 1)[1] for n in names])
-        # only whole-word features explain a decision to a person
-        self._is_word = np.array([n.startswith("words__") for n in names])
-        self._concept_columns = np.flatnonzero([n.startswith("concepts__") for n in names])
-        self._names_list = [str(n) for n in self._names]
-        self._concept_names = [self._names_list[j] for j in self._concept_columns]
+        self._names_list = [str(n).split("__", 1)[1] for n in names]
+        # the feature union's blocks are contiguous column ranges: explanations read
+        # the word block (only whole words explain a decision to a person) and the
+        # concept block as column slices of the batch's matrix
+        self._words = _block(names, "words__")
+        self._concepts_block = _block(names, "concepts__")
+        self._word_names = self._names_list[self._words]
+        self._concept_names = self._names_list[self._concepts_block]
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
@@ -144,7 +144,7 @@ class ComplaintModel:
         X = self._features.transform(texts).tocsr()  # noqa: N806
         proba = self.pipeline.named_steps["clf"].predict_proba(X)
         rows = np.arange(proba.shape[0])
-        agency_proba = proba @ self._topic_to_agency
+        agency_proba = self._agency_sums(proba)
         agency = agency_proba.argmax(axis=1)
         within = np.where(self._topic_agency[None, :] == agency[:, None], proba, -1.0)
         topic = within.argmax(axis=1)
@@ -176,26 +176,36 @@ class ComplaintModel:
             for i in range(len(agency))
         ]
 
+    def _agency_sums(self, proba: np.ndarray) -> np.ndarray:
+        """Each agency's probability: the sum of its topics', added in class order.
+        Column by column, not as a product with a 0/1 topic x agency matrix: BLAS
+        starts its threads for that tiny product, which cost more than the rest of
+        the arithmetic on a busy machine (and its summation order is its own)."""
+        sums = np.zeros((len(self._agencies), proba.shape[0]))
+        for t, a in enumerate(self._topic_agency.tolist()):
+            sums[a] += proba[:, t]
+        return sums.T
+
     def _concepts(self, X: sp.csr_matrix) -> list[list[str]]:  # noqa: N803
         """Per row, the glossary concepts that fired (one column slice per batch)."""
-        found = X[:, self._concept_columns].tocsr()
+        found = X[:, self._concepts_block]
         bounds = found.indptr.tolist()
         return _names_in(zip(bounds, bounds[1:]), found.indices.tolist(), self._concept_names)
 
     def _terms(self, X: sp.csr_matrix, topic: np.ndarray, n: int) -> list[list[str]]:  # noqa: N803
         """Per row, the whole words of the text that pushed hardest toward its chosen
-        topic: the word columns' values times their topic's weights in one vectorised
+        topic: the word block's values times their topic's weights in one vectorised
         pass, then one sort of the whole batch by (row, contribution)."""
-        row = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
-        words = self._is_word[X.indices]  # filter first: one weight gathered per word
-        row, column = row[words], X.indices[words]
-        contrib = X.data[words] * self._weights[topic[row], column]
+        words = X[:, self._words]  # a column slice: rows keep their column order
+        row = np.repeat(np.arange(X.shape[0]), np.diff(words.indptr))
+        column = words.indices
+        contrib = words.data * self._weights[topic[row], column + self._words.start]
         helps = contrib > 0
         row, column, contrib = row[helps], column[helps], contrib[helps]
         order = np.lexsort((-contrib, row))
         starts = np.searchsorted(row[order], np.arange(X.shape[0] + 1)).tolist()
         spans = [(start, min(start + n, end)) for start, end in zip(starts, starts[1:])]
-        return _names_in(spans, column[order].tolist(), self._names_list)
+        return _names_in(spans, column[order].tolist(), self._word_names)
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -209,6 +219,14 @@ def _names_in(
 ) -> list[list[str]]:
     """Per row, the names of the columns in its span of ``columns``."""
     return [[names[j] for j in columns[start:end]] for start, end in spans]
+
+
+def _block(names: np.ndarray, prefix: str) -> slice:
+    """The columns of one transformer of the feature union (contiguous, in order)."""
+    columns = np.flatnonzero([str(n).startswith(prefix) for n in names])
+    if not len(columns) or columns[-1] - columns[0] + 1 != len(columns):
+        raise ValueError(f"the features have no contiguous {prefix} block")
+    return slice(int(columns[0]), int(columns[-1]) + 1)
 
 
 def load_model(path: Path) -> ComplaintModel:

@@ -13,7 +13,7 @@ all preprocessing (training, notebooks and the worker share it):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from functools import lru_cache
 
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -47,8 +47,7 @@ def routing_lexicon() -> dict[str, str]:
 
 
 def _collapse(match: re.Match[str]) -> str:
-    word = match.group(0)
-    return word if word in glossary_words() else ELONGATION.sub(r"\1", word)
+    return _collapse_word(match.group(0))
 
 
 def collapse_elongations(text: str) -> str:
@@ -57,7 +56,6 @@ def collapse_elongations(text: str) -> str:
     return LETTERS.sub(_collapse, text) if ELONGATION.search(text) else text
 
 
-@lru_cache(maxsize=1 << 17)  # the worker's hot path; a complaint has ~30 words
 def _trim_double_end(word: str) -> str:
     """'tolongg' -> 'tolong', but 'saat' and 'maaf' stay: only when it yields a root word."""
     if len(word) > 3 and word[-1] == word[-2] and word not in root_words():
@@ -66,7 +64,27 @@ def _trim_double_end(word: str) -> str:
     return word
 
 
-class TextNormalizer(BaseEstimator, TransformerMixin):
+@lru_cache(maxsize=1 << 17)  # the worker's hot path; a complaint has ~30 words
+def normal_word(token: str) -> str:
+    """One token of ``WORD`` with its elongation collapsed and a doubled end trimmed.
+
+    Word by word, and so cached per word, because both steps only ever change the
+    letters of one token: ``collapse_elongations`` rewrites each run of letters
+    (a token, or the inside of a placeholder such as ``<nik>``) into a non-empty
+    run of letters, so the tokens of the collapsed text are the collapsed tokens
+    of the text (``tests/test_classifier_speed.py`` checks the two ways agree)."""
+    if token[0] == "<":
+        token = "<" + _collapse_word(token[1:-1]) + ">"
+    elif token[0].isalpha():
+        token = _collapse_word(token)
+    return _trim_double_end(token)
+
+
+def _collapse_word(word: str) -> str:
+    return word if word in glossary_words() else ELONGATION.sub(r"\1", word)
+
+
+class TextNormalizer(TransformerMixin, BaseEstimator):
     """Raw complaint text -> list of normalised word tokens."""
 
     def __init__(self, use_lexicon: bool = True) -> None:
@@ -75,22 +93,25 @@ class TextNormalizer(BaseEstimator, TransformerMixin):
     def fit(self, X: Iterable[str], y: object = None) -> TextNormalizer:  # noqa: N803
         return self
 
+    def __sklearn_tags__(self):  # noqa: ANN204
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False  # stateless: nothing is learnt from the texts
+        return tags
+
     def transform(self, X: Iterable[str]) -> list[list[str]]:  # noqa: N803
         lexicon = routing_lexicon() if self.use_lexicon else {}
         return [self.normalize(text, lexicon) for text in X]
 
     @staticmethod
     def normalize(text: str, lexicon: dict[str, str]) -> list[str]:
-        text = mask_identifiers(str(text)).lower()
-        text = collapse_elongations(text)
-        words = [_trim_double_end(w) for w in WORD.findall(text)]
+        words = map(normal_word, WORD.findall(mask_identifiers(str(text)).lower()))
         return [lexicon.get(w, w) for w in words]
 
 
-class IndonesianStemmer(BaseEstimator, TransformerMixin):
+class IndonesianStemmer(TransformerMixin, BaseEstimator):
     """Token lists -> space-joined stems without stop words (ready for TF-IDF)."""
 
-    def __init__(self, protected: frozenset[str] = frozenset()) -> None:
+    def __init__(self, protected: Collection[str] = ()) -> None:
         self.protected = protected
 
     def fit(self, X: Iterable[list[str]], y: object = None) -> IndonesianStemmer:  # noqa: N803
@@ -104,4 +125,4 @@ class IndonesianStemmer(BaseEstimator, TransformerMixin):
 
     def transform(self, X: Iterable[list[str]]) -> list[str]:  # noqa: N803
         table, stem, stops = self.stem_table_, self.stemmer_.stem_word, self.stop_words_
-        return [" ".join(table.get(w) or stem(w) for w in words if w not in stops) for words in X]
+        return [" ".join([table.get(w) or stem(w) for w in words if w not in stops]) for words in X]

@@ -12,8 +12,8 @@ setting read right by both client libraries, and TLS / SASL from the settings.
   ``LAPOR_KAFKA_SASL_MECHANISM`` (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512),
   ``LAPOR_KAFKA_SASL_USERNAME`` / ``_PASSWORD``: :func:`kafka_python_options`
   (the intake producer, the admin client that creates topics, tools),
-  :func:`aiokafka_options` (the case sink's consumer) and
-  :func:`faust_options` (the route agent) build each library's arguments.
+  :func:`aiokafka_options` (the worker's stage consumers) and
+  :func:`faust_options` (the worker app) build each library's arguments.
 """
 
 from __future__ import annotations

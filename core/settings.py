@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     photo_cleanup_seconds: float = Field(
         3600, gt=0, description="How often a worker removes photos no case references (72 h old)."
     )
+    auto_close_seconds: float = Field(
+        300,
+        gt=0,
+        description="How often a worker closes answered cases the citizen left unanswered.",
+    )
     model_check_seconds: float = Field(
         5.0, gt=0, description="How often a worker checks for a new champion model."
     )

@@ -1,15 +1,16 @@
-"""The routing worker: a faust app whose agent reads like the data flow.
+"""The routing worker: a faust app whose tasks read like the data flow.
 
     lapor.complaints.submitted --route--> lapor.complaints.routed --sink--> MongoDB cases
                      bad input --route--> lapor.complaints.dlq <--sink-- bad input
     lapor.cases.overridden --corrections--> MongoDB corrections (the training export)
 
-The route agent takes batches (``stream.take_events``): the model classifies a
-batch in one call. Values are read as raw bytes so that a malformed event can
-be dead-lettered with its reason instead of killing the stream. The case sink
-(``streams/sink.py``) is a task of the same worker with its own consumer group,
-one bulk write per batch. Blocking work (the model, pymongo) runs in a thread
-so the consumers keep heart-beating.
+Each arrow is a batch stage with its own consumer group (``streams/batches.py``):
+the route stage (``streams/route.py``) classifies a batch in one model call, the
+case sink (``streams/sink.py``) stores a batch in one bulk write, the
+corrections sink records overrides. faust runs them as tasks beside the timers
+(escalation), owns the producer and the worker's life cycle (signals, graceful
+shutdown). Blocking work (the model, pymongo) runs in a thread so the consumers
+keep heart-beating.
 """
 
 from __future__ import annotations
@@ -18,23 +19,25 @@ import asyncio
 import base64
 import hashlib
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
 import faust
 from aiokafka import AIOKafkaConsumer
-from pydantic import ValidationError
 from pymongo.errors import PyMongoError
 
+from casestore.feedback import auto_close_due
 from casestore.photos import PhotoStore
 from casestore.related import RelatedLinker
 from casestore.store import CaseStore, connect
-from core.events import ComplaintSubmitted, DeadLetter, routed_event
+from core.events import DeadLetter
 from core.kafka import aiokafka_options, bootstrap_servers, faust_broker, faust_options
 from core.settings import Settings
 from routing_rules.engine import Router
 from streams import fetch_pause
 from streams.corrections import CorrectionSink
-from streams.decide import ModelHolder, ModelSource, decide
+from streams.decide import ModelHolder, ModelSource
+from streams.route import RouteStage
 from streams.sink import CaseSink
 from streams.stages import StageClock
 
@@ -66,33 +69,13 @@ def dead_letter(raw: bytes, reason: str, topic: str, message: object) -> DeadLet
     )
 
 
-def parse_submitted(raw: bytes) -> ComplaintSubmitted:
-    """Raises ValueError with a reason a person can act on."""
-    try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"payload is not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
-    try:
-        return ComplaintSubmitted.model_validate_json(text)
-    except ValidationError as exc:
-        reasons = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'payload'}: {e['msg']}" for e in exc.errors()
-        )
-        raise ValueError(reasons) from None
-
-
 def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.App:
     roles = {"all": {"route", "store"}, "route": {"route"}, "store": {"store"}}[
         settings.worker_role
     ]
-    # a store-only worker runs no agent; its faust group is kept apart from the
-    # routers' so that it never takes submitted partitions
-    app_id = (
-        settings.worker_id if settings.worker_role != "store" else f"{settings.worker_id}-store"
-    )
     fetch_pause.install()
     app = faust.App(
-        app_id,
+        settings.worker_id,
         broker=faust_broker(bootstrap),
         **faust_options(settings),
         store="memory://",
@@ -101,14 +84,15 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
         topic_partitions=settings.partitions,
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
-        broker_commit_every=settings.batch_size,
+        # faust's own consumer reads no data topic now (only its assignor's), but the
+        # app starts its tasks after that consumer joined its group: with static
+        # membership a restarted worker rejoins at once instead of after a session
+        # timeout of the member it replaces
         consumer_group_instance_id=settings.worker_instance,
-        # batch what the agents publish: one produce request per batch, not per event
+        # batch what the stages publish: one produce request per batch, not per event
         producer_linger_ms=20,
         producer_max_batch_size=512 * 1024,
-        broker_max_poll_records=settings.batch_size,
     )
-    submitted = app.topic(settings.topic_submitted, value_serializer="raw", key_serializer="raw")
 
     models = (
         ModelHolder(
@@ -160,54 +144,19 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
         if n:
             log.warning("removed %d orphan photo(s)", n)
 
-    async def route(stream: faust.StreamT) -> None:
-        async for batch in stream.take_events(settings.batch_size, within=settings.batch_within):
-            good: list[ComplaintSubmitted] = []
-            pending = []  # deliveries the batch's acknowledgement waits for
-            with clock.stage("route: parse and validate", len(batch)):
-                for event in batch:
-                    try:
-                        good.append(parse_submitted(event.value))
-                    except ValueError as exc:
-                        pending.append(
-                            await send_dead_letter(
-                                event.value, str(exc), settings.topic_submitted, event.message
-                            )
-                        )
-            if not good:
-                await asyncio.gather(*pending)
-                continue
-            classify = "route: classify + resolve region + rules (thread)"
-            with clock.stage(classify, len(good), cpu=False):
-                model = models.current()
-                results = await asyncio.get_running_loop().run_in_executor(
-                    loop_executor,
-                    clock.in_thread(classify, decide),
-                    model,
-                    router,
-                    [c.model_dump() for c in good],
-                )
-            with clock.stage("route: serialise + produce routed events", len(good)):
-                for complaint, result in zip(good, results):
-                    out = routed_event(
-                        complaint, result.prediction.to_dict(), result.decision.to_dict()
-                    )
-                    # the transport's producer directly: faust's per-message Topic.send
-                    # machinery (codecs, callbacks) cost more than the event itself
-                    pending.append(
-                        await app.producer.send(
-                            settings.topic_routed,
-                            complaint.complaint_id.encode(),
-                            out,
-                            None,
-                            None,
-                            None,
-                        )
-                    )
-            # the batch is acknowledged only once the broker has every routed event
-            # and dead letter of it
-            with clock.stage("route: wait for the broker's acks", len(good), cpu=False):
-                await asyncio.gather(*pending)
+    @app.timer(interval=settings.auto_close_seconds)
+    async def close_unanswered() -> None:
+        """Answered cases without a reply from the citizen by their ``auto_close_at``
+        close themselves (casestore/feedback.py); idempotent, like escalation."""
+        try:
+            n = await asyncio.get_running_loop().run_in_executor(
+                loop_executor, lambda: auto_close_due(store, datetime.now(UTC))
+            )
+        except PyMongoError as exc:
+            log.warning("automatic closing skipped this round: %s", exc)
+            return
+        if n:
+            log.warning("closed %d answered case(s) without a reply", n)
 
     async def send_dead_letter(
         raw: bytes, reason: str, topic: str, message: object
@@ -226,7 +175,12 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
     async def sink_dead_letter(record: object, reason: str) -> None:
         await (await send_dead_letter(record.value, reason, record.topic, record))
 
-    def consumer(topic: str, group: str) -> AIOKafkaConsumer:
+    async def produce(topic: str, key: bytes, value: bytes) -> asyncio.Future:
+        # the transport's producer directly: faust's per-message Topic.send
+        # machinery (codecs, callbacks) cost more than the event itself
+        return await app.producer.send(topic, key, value, None, None, None)
+
+    def consumer(topic: str, group: str, batch_size: int) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
             topic,
             bootstrap_servers=bootstrap_servers(bootstrap),
@@ -237,13 +191,28 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
             ),
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            max_poll_records=settings.store_batch_size,
+            max_poll_records=batch_size,
         )
+
+    async def route() -> None:
+        """Submitted complaints -> routed events (``streams/route.py``)."""
+        stage = RouteStage(
+            consumer(settings.topic_submitted, "route", settings.batch_size),
+            models,
+            router,
+            produce,
+            sink_dead_letter,
+            settings.topic_routed,
+            settings.batch_size,
+            settings.batch_within,
+            clock,
+        )
+        await stage.run()
 
     async def case_sink() -> None:
         """Routed events -> cases (``streams/sink.py``); its own consumer group."""
         sink = CaseSink(
-            consumer(settings.topic_routed, "sink"),
+            consumer(settings.topic_routed, "sink", settings.store_batch_size),
             store,
             sink_dead_letter,
             settings.store_batch_size,
@@ -256,7 +225,7 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
     async def correction_sink() -> None:
         """Overridden events -> training corrections (``streams/corrections.py``)."""
         sink = CorrectionSink(
-            consumer(settings.topic_overridden, "corrections"),
+            consumer(settings.topic_overridden, "corrections", settings.store_batch_size),
             store,
             sink_dead_letter,
             settings.store_batch_size,
@@ -286,7 +255,7 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
                 log.warning("related-case linking of %d cases failed: %s", len(ids), exc)
 
     if "route" in roles:
-        app.agent(submitted, name="route")(route)
+        app.task(route)
     if "store" in roles:
         app.task(case_sink)
         app.task(correction_sink)

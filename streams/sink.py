@@ -8,11 +8,8 @@ reason, whatever went wrong, and the batch's other cases are stored: at the edge
 publish here), while building the case, or when the store refuses the document.
 A poison event never stops the sink (issue 15).
 
-A plain Kafka consumer loop rather than a faust agent: a sink does no stream
-processing, it needs batches and a commit after each write, and faust's
-per-event machinery cost more (~170 µs an event, measured on this machine)
-than validating and storing the event. Offsets are committed only after the
-bulk write succeeded, so a crash re-delivers at most the batch in flight and
+A plain batch consumer (``streams/batches.py``): offsets are committed only after
+the bulk write succeeded, so a crash re-delivers at most the batch in flight and
 the idempotent insert makes that harmless: at-least-once, never a duplicate.
 """
 
@@ -21,14 +18,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import time
 from collections.abc import Awaitable, Callable
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from pymongo.errors import PyMongoError
 
 from casestore.store import CaseStore, Stored
+from streams.batches import BatchConsumer
 from streams.stages import StageClock
 from streams.validate import RoutedEventError, validate_routed
 
@@ -69,7 +65,10 @@ def reason(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-class CaseSink:
+class CaseSink(BatchConsumer):
+    """Routed events -> cases. ``on_stored`` receives the stored ids after the
+    commit: work beside storing (the related-case linker), never in its way."""
+
     def __init__(
         self,
         consumer: AIOKafkaConsumer,
@@ -80,42 +79,8 @@ class CaseSink:
         clock: StageClock,
         on_stored: Callable[[list[str]], None] | None = None,
     ) -> None:
-        self.consumer, self.store, self.dead_letter = consumer, store, dead_letter
-        self.batch_size, self.within, self.clock = batch_size, within, clock
-        self.on_stored = on_stored  # after the commit: work beside storing (related cases)
-
-    async def run(self) -> None:
-        await self.consumer.start()
-        try:
-            while True:
-                records = await self.next_batch()
-                if records:
-                    stored = await self.handle(records)
-                    await self.commit(records)
-                    if self.on_stored and stored:
-                        self.on_stored(stored)
-        finally:
-            await self.consumer.stop()
-
-    async def next_batch(self) -> list[ConsumerRecord]:
-        """Up to ``batch_size`` records, waiting at most ``within`` after the first:
-        a store call has a fixed cost, so a fuller batch is cheaper per case."""
-        records: list[ConsumerRecord] = []
-        first = None
-        while len(records) < self.batch_size:
-            wait = self.within if first is None else first + self.within - time.monotonic()
-            if wait <= 0:
-                break
-            got = await self.consumer.getmany(
-                timeout_ms=int(wait * 1000), max_records=self.batch_size - len(records)
-            )
-            for partition_records in got.values():
-                records.extend(partition_records)
-            if records and first is None:
-                first = time.monotonic()
-            elif first is None:
-                return records
-        return records
+        super().__init__(consumer, batch_size, within, after=on_stored)
+        self.store, self.dead_letter, self.clock = store, dead_letter, clock
 
     async def handle(self, records: list[ConsumerRecord]) -> list[str]:
         """Store the batch; returns the ids of the cases now in the store."""
@@ -143,25 +108,3 @@ class CaseSink:
                 if i not in stored.rejected
             ]
         return []
-
-    async def commit(self, records: list[ConsumerRecord], attempts: int = 5) -> None:
-        """Commit what was stored. A commit that fails only means the batch may be
-        delivered again (to this or another worker), which stores nothing twice."""
-        offsets: dict[TopicPartition, int] = {}
-        for record in records:
-            tp = TopicPartition(record.topic, record.partition)
-            offsets[tp] = max(offsets.get(tp, 0), record.offset + 1)
-        delay = 0.2
-        for attempt in range(attempts):
-            try:
-                await self.consumer.commit(offsets)
-                return
-            except CommitFailedError as exc:  # partitions moved to another worker
-                log.info("sink commit skipped after a rebalance (%s); will be re-read", exc)
-                return
-            except KafkaError as exc:
-                if attempt == attempts - 1:
-                    log.warning("sink commit failed (%s); the batch may be re-read", exc)
-                    return
-                await asyncio.sleep(delay)
-                delay *= 2

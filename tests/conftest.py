@@ -45,6 +45,7 @@ def stack_env(tmp_path_factory, trained_model) -> dict[str, str]:
     env["LAPOR_SMS_SECRET"] = SMS_SECRET  # tests sign SMS webhook calls with it
     env["LAPOR_MODEL_CHECK_SECONDS"] = "1"
     env["LAPOR_ESCALATION_SECONDS"] = "1"
+    env["LAPOR_AUTO_CLOSE_SECONDS"] = "1"
     settings = Settings(**{k[len("LAPOR_") :].lower(): v for k, v in env.items()})
     stack.up(settings)
     trained_model.save(settings.model_path)

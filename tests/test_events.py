@@ -3,8 +3,8 @@ from pydantic import ValidationError
 
 from core.events import ComplaintSubmitted, new_tracking_id
 from core.privacy import Sealer
-from streams.app import parse_submitted
 from streams.intake import IntakeError, build_submission
+from streams.route import parse_submitted
 
 
 @pytest.fixture

@@ -27,6 +27,10 @@ FIELD_NAMES = {
     "reporter.nik": "NIK pelapor",
     "from": "nomor pengirim",
     "message": "isi SMS",
+    "reason": "alasan",
+    "score": "nilai",
+    "comment": "komentar",
+    "token": "token rahasia",
 }
 
 # pydantic error type -> what to do (``{...}`` filled from the error's context)
@@ -37,6 +41,10 @@ MESSAGES = {
     "string_pattern_mismatch": "formatnya tidak sesuai (pola {pattern})",
     "string_type": "harus berupa teks",
     "int_type": "harus berupa bilangan bulat",
+    "int_parsing": "harus berupa bilangan bulat",
+    "int_from_float": "harus berupa bilangan bulat",
+    "greater_than_equal": "minimal {ge}",
+    "less_than_equal": "maksimal {le}",
     "bool_type": "harus bernilai true atau false",
     "literal_error": "harus salah satu dari: {expected}",
     "extra_forbidden": "kolom ini tidak dikenal; hapus dari permintaan",

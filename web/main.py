@@ -30,7 +30,18 @@ from streams.intake import Intake, make_producer
 from web.deps import LoginRequired, Services
 from web.errors import validation_detail
 from web.ratelimit import IntakeLimiter
-from web.routers import citizen, console, docs, merge, open311, performance, photos, public
+from web.routers import (
+    answers,
+    citizen,
+    console,
+    docs,
+    feedback,
+    merge,
+    open311,
+    performance,
+    photos,
+    public,
+)
 from web.sms import parse_gateways
 
 STATIC = Path(__file__).parent / "static"
@@ -243,6 +254,8 @@ def create_app(
     app.include_router(performance.router)
     app.include_router(photos.router)
     app.include_router(merge.router)
+    app.include_router(feedback.router)
+    app.include_router(answers.router)
     app.add_exception_handler(open311.Open311Error, open311.error_response)
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS), name="docs-assets")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

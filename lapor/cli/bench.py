@@ -21,6 +21,7 @@ bench_app = typer.Typer(
 def bench_classify(
     n: Annotated[int, typer.Option(help="Complaints to classify.")] = 3000,
     batch: Annotated[int, typer.Option(help="Batch size.")] = 500,
+    passes: Annotated[int, typer.Option(help="Alternating pipeline/bare passes.")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
 ) -> None:
     """Full pipeline vs bare model vs naive stock-Sastrawi baseline, in one run."""
@@ -28,7 +29,7 @@ def bench_classify(
 
     settings = get_settings()
     operations.ensure_model(settings)
-    result = run(settings.model_path, n=n, batch=batch)
+    result = run(settings.model_path, n=n, batch=batch, passes=passes)
     if as_json:
         sys.stdout.write(json.dumps(result) + "\n")
         return

@@ -117,21 +117,34 @@ def login(browser, server, username, password):
     click_and_wait(browser, browser.find_element(By.ID, "login"))
 
 
-def test_admin_overrides_a_triage_case(browser, server, accounts, cases, db, stack_settings):
+def redispatch(browser, agency, topic, region, reason, tier="kabupaten_kota"):
+    """Fill and send the case page's re-dispatch form."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
+
+    Select(browser.find_element(By.ID, "o-agency")).select_by_value(agency)
+    Select(browser.find_element(By.ID, "o-topic")).select_by_value(topic)
+    Select(browser.find_element(By.ID, "o-tier")).select_by_visible_text(tier)
+    browser.find_element(By.ID, "o-region").send_keys(region)
+    browser.find_element(By.ID, "o-reason").send_keys(reason)
+    click_and_wait(browser, browser.find_element(By.ID, "override-submit"))
+
+
+def test_admin_overrides_a_triage_case(browser, server, accounts, cases, db, stack_settings):
+    from selenium.webdriver.common.by import By
 
     login(browser, server, "nasional", "kata-sandi-nasional")
     assert "Antrean triase" in browser.page_source
     click_and_wait(browser, browser.find_element(By.LINK_TEXT, "BR-TRIAGE"))
     assert "menunggu verifikasi" in browser.find_element(By.ID, "case-status").text.lower()
 
-    Select(browser.find_element(By.ID, "o-agency")).select_by_value("dinas_lingkungan_hidup")
-    Select(browser.find_element(By.ID, "o-topic")).select_by_value("sampah_tidak_diangkut")
-    Select(browser.find_element(By.ID, "o-tier")).select_by_visible_text("kabupaten_kota")
-    browser.find_element(By.ID, "o-region").send_keys("Kabupaten Bantul")
-    browser.find_element(By.ID, "o-reason").send_keys("Pelapor menelepon: lokasi di Bantul")
-    click_and_wait(browser, browser.find_element(By.ID, "override-submit"))
+    redispatch(
+        browser,
+        "dinas_lingkungan_hidup",
+        "sampah_tidak_diangkut",
+        "Kabupaten Bantul",
+        "Pelapor menelepon: lokasi di Bantul",
+    )
 
     unit = browser.find_element(By.ID, "unit-name").text
     assert unit == "Dinas Lingkungan Hidup Kabupaten Bantul"

@@ -1,5 +1,5 @@
 """Fuzzing each topic's decoder (issue 15): whatever bytes a broker client
-publishes, the route agent's ``parse_submitted`` and the case sink's
+publishes, the route stage's ``parse_submitted`` and the case sink's
 ``validate_routed`` return a value or reject it with a ValueError (the dead
 letter's reason), never another exception, which would stop the worker.
 The project consumes no other topic (overridden events and dead letters are
@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.events import ComplaintSubmitted
-from streams.app import parse_submitted
+from streams.route import parse_submitted
 from streams.validate import validate_routed
 from tests.security.test_routed_events import routed
 

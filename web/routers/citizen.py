@@ -16,8 +16,9 @@ from fastapi.responses import HTMLResponse
 from kafka.errors import KafkaError
 from starlette.concurrency import run_in_threadpool
 
+from casestore import feedback
 from casestore.public_view import case_for_reporter, citizen_history
-from casestore.workflow import STATUS_LABELS
+from casestore.workflow import DITINDAKLANJUTI, SELESAI, STATUS_LABELS
 from core.privacy import token_hash
 from streams.intake import IntakeError
 from web.deps import Services, check_csrf, csrf_token, intake_rate_limit, services, templates
@@ -102,9 +103,63 @@ def follow(
     token: str = Query("", max_length=100),
     svc: Services = Depends(services),
 ) -> HTMLResponse:
-    tracking_id = id.strip()
-    digest = token_hash(token.strip()) if token.strip() else None
-    case = case_for_reporter(svc.store.cases, tracking_id, digest)
+    return _tracking_page(request, svc, id.strip(), token.strip())
+
+
+@router.post(
+    "/lacak/{action}",
+    response_class=HTMLResponse,
+    dependencies=[Depends(check_csrf), Depends(intake_rate_limit)],
+)
+def citizen_action(
+    request: Request,
+    action: str,
+    id: str = Form("", max_length=64),  # noqa: A002 - the form's field name
+    token: str = Form("", max_length=100),
+    text: str = Form(""),
+    reason: str = Form(""),
+    score: str = Form(""),
+    comment: str = Form(""),
+    svc: Services = Depends(services),
+) -> HTMLResponse:
+    """The tracking page's forms: reply, confirm, dispute, rate; the same checks and
+    messages as the API (``casestore.feedback.act``). The page is shown again with
+    the outcome (no redirect: the token stays out of the address bar)."""
+    tracking_id, token = id.strip(), token.strip()
+    case = case_for_reporter(svc.store.cases, tracking_id, token_hash(token) if token else None)
+    if case is None:
+        return _tracking_page(request, svc, tracking_id, token)
+    if action not in ACTIONS:
+        return _tracking_page(request, svc, tracking_id, token, "", "Tindakan tidak dikenal.", 404)
+    fields = {"text": text, "reason": reason, "score": score, "comment": comment}
+    try:
+        feedback.act(svc.store, case, ACTIONS[action], fields, svc.clock())
+    except feedback.Refused as exc:
+        return _tracking_page(request, svc, tracking_id, token, error=str(exc), status=exc.status)
+    return _tracking_page(request, svc, tracking_id, token, message=DONE[ACTIONS[action]])
+
+
+# the forms' paths (Indonesian) -> casestore.feedback's actions
+ACTIONS = {"tanggapan": "reply", "selesai": "confirm", "sanggah": "dispute", "nilai": "rating"}
+DONE = {
+    "reply": "Tanggapan Anda terkirim ke unit.",
+    "confirm": "Terima kasih; aduan dinyatakan selesai. Beri nilai penanganannya di bawah.",
+    "dispute": "Sanggahan terkirim; aduan dibuka kembali dan dikembalikan ke unit.",
+    "rating": "Terima kasih atas penilaian Anda.",
+}
+
+
+def _tracking_page(
+    request: Request,
+    svc: Services,
+    tracking_id: str,
+    token: str,
+    message: str = "",
+    error: str = "",
+    status: int = 200,
+) -> HTMLResponse:
+    """The case as its reporter sees it, with the forms its status allows."""
+    case = case_for_reporter(svc.store.cases, tracking_id, token_hash(token) if token else None)
     if case is None:
         return _page(request, "warga_lacak.html", 404, case=None, tracking_id=tracking_id)
     decision = case.get("decision") or {}
@@ -114,7 +169,23 @@ def follow(
         "unit": decision.get("unit_name"),
         "submitted_at": case.get("submitted_at"),
         "deadline_at": case.get("deadline_at"),
+        "auto_close_at": case.get("auto_close_at"),
         "text": case.get("text"),
         "history": citizen_history(case),
+        "answers": case.get("answers") or [],
+        "replies": case.get("replies") or [],
+        "rating": case.get("rating"),
+        "may_reply": case["status"] not in feedback.NO_REPLY_AFTER_CLOSE,
+        "may_settle": case["status"] == DITINDAKLANJUTI,
+        "may_rate": case["status"] == SELESAI and not case.get("rating"),
     }
-    return _page(request, "warga_lacak.html", case=view, tracking_id=tracking_id)
+    return _page(
+        request,
+        "warga_lacak.html",
+        status,
+        case=view,
+        tracking_id=tracking_id,
+        token=token,
+        message=message,
+        error=error,
+    )

@@ -11,11 +11,13 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from kafka.errors import KafkaError
 
+from casestore.answers import ANSWERABLE, AnswerTemplates
 from casestore.monitoring import MonitoringStore
 from casestore.store import Stale
 from casestore.users import Throttled, User, UserError
 from casestore.workflow import (
     ALLOWED,
+    CITIZEN_STATUSES,
     LIAISON_STATUSES,
     REDISPATCHABLE,
     STATUS_LABELS,
@@ -57,6 +59,11 @@ NO_REDISPATCH = (
 LIAISON_ONLY = (
     "Penghubung instansi hanya dapat menindaklanjuti, menyelesaikan, atau menyatakan "
     "aduan bukan wewenang; verifikasi dan pengalihan dilakukan admin."
+)
+
+CITIZEN_ONLY = (
+    "Hanya pelapor yang dapat membuka kembali aduan (dengan menyanggah tindak lanjut "
+    "di halaman lacak)."
 )
 
 
@@ -233,10 +240,15 @@ def case_detail(
         reporter=_reporter_view(case, user, svc.sealer),
         audit=svc.store.audit_for(case_id),
         next_statuses=sorted(
-            ALLOWED[case["status"]]
-            if user.may_redispatch
-            else ALLOWED[case["status"]] & LIAISON_STATUSES
+            (
+                ALLOWED[case["status"]]
+                if user.may_redispatch
+                else ALLOWED[case["status"]] & LIAISON_STATUSES
+            )
+            - CITIZEN_STATUSES
         ),
+        can_answer=case["status"] in ANSWERABLE,
+        answer_templates=AnswerTemplates(svc.store.db).for_case(case),
         can_redispatch=user.may_redispatch and case["status"] in REDISPATCHABLE,
         agencies=tax.agencies,
         topics=tax.topics,
@@ -396,6 +408,8 @@ def change_status(
     _case_or_404(svc, user, case_id)
     if not user.may_redispatch and to not in LIAISON_STATUSES:
         raise HTTPException(403, LIAISON_ONLY)
+    if to in CITIZEN_STATUSES:
+        raise HTTPException(403, CITIZEN_ONLY)
     try:
         svc.store.change_status(user, case_id, to, reason)
     except TransitionError as exc:

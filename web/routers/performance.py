@@ -16,6 +16,7 @@ from web.deps import Services, csrf_token, current_user, services, templates
 
 router = APIRouter(include_in_schema=False)
 DEFAULT_DAYS = 30
+CHART_ROWS = 20
 CSV_FIELDS = [
     "rank",
     "peers",
@@ -31,6 +32,10 @@ CSV_FIELDS = [
     "p90_hours_to_answer",
     "overdue_now",
     "redispatch_rate",
+    "reopen_rate",
+    "satisfaction_mean",
+    "satisfaction_count",
+    "score",
 ]
 
 
@@ -49,7 +54,38 @@ def _figures(svc: Services, by: str, start: date | None, end: date | None, scope
         raise HTTPException(422, "Pengelompokan harus 'unit' atau 'agency'.")
     since, until = _period(start, end)
     rows = performance(svc.store.cases, since, until, by=by, scope=scope, now=svc.clock())
-    return {"rows": rows, "by": by, "since": since.date(), "until": until.date()}
+    return {
+        "rows": rows,
+        "by": by,
+        "since": since.date(),
+        "until": until.date(),
+        "charts": charts(rows),
+    }
+
+
+def charts(rows: list[dict], top: int = CHART_ROWS) -> dict[str, list[tuple]]:
+    """What the page's bar charts show, (label, value, text) each: the best scores,
+    and those units' satisfaction and reopen rate (a chart of 500 units reads as none)."""
+    best = sorted(rows, key=lambda r: -(r["score"] if r["score"] is not None else -1))[:top]
+    return {
+        "score": [
+            (r["name"], r["score"], f"{r['score']:.0f}") for r in best if r["score"] is not None
+        ],
+        "satisfaction": [
+            (
+                r["name"],
+                r["satisfaction_mean"],
+                f"{r['satisfaction_mean']:.2f} ({r['satisfaction_count']})",
+            )
+            for r in best
+            if r["satisfaction_mean"] is not None
+        ],
+        "reopen": [
+            (r["name"], 100 * r["reopen_rate"], f"{100 * r['reopen_rate']:.0f}%")
+            for r in best
+            if r["reopen_rate"] is not None
+        ],
+    }
 
 
 def _csv(rows: list[dict]) -> Response:

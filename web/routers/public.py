@@ -212,6 +212,11 @@ def lookup(
             {"status": h["status"], "at": h["at"], "note": h.get("public_note")}
             for h in case.get("history", [])
         ],
+        # the unit's answers, what the reporter added, and the rating (all masked)
+        "answers": [{"at": a["at"], "text": a["text"]} for a in case.get("answers", [])],
+        "replies": [{"at": r["at"], "text": r["text"]} for r in case.get("replies", [])],
+        "auto_close_at": case.get("auto_close_at"),
+        "rating": case.get("rating"),
     }
 
 
