@@ -41,7 +41,12 @@ PUBLIC_FIELDS = {
     "long": 1,
     "decision.topic": 1,
     "decision.unit_name": 1,
+    "privacy": 1,
+    "photo_ids": 1,
 }
+# whose photos the public may see: a photo can show the reporter's face or house,
+# so an anonim reporter's photos stay with the units like a rahasia one's
+PUBLIC_PHOTOS = "public"
 
 
 def public_cases(
@@ -136,3 +141,11 @@ def reporter_lookup(
         reason = public_reason(letter.get("reason") or "")
         return {"_id": tracking_id, "status": UNPROCESSABLE, "reason": reason, "history": []}
     return {"_id": tracking_id, "status": RECEIVED, "reason": None, "history": []}
+
+
+def public_photo(cases: Collection, case_id: str, number: int) -> str | None:
+    """The id of a public complaint's ``number``-th photo (1-based), or None: an
+    unknown case, an anonim or rahasia one, or no such photo answer alike."""
+    case = cases.find_one({"_id": case_id, "privacy": PUBLIC_PHOTOS}, {"photo_ids": 1})
+    photos = (case or {}).get("photo_ids") or []
+    return photos[number - 1] if 1 <= number <= len(photos) else None

@@ -19,6 +19,7 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
 
+from casestore.merge import follow_change, follow_primary
 from casestore.outbox import PENDING, add_notification, pending_entries, sent_update, unchanged
 from casestore.users import User
 from casestore.workflow import (
@@ -27,6 +28,7 @@ from casestore.workflow import (
     OPEN_STATUSES,
     REDISPATCHABLE,
     TERDISPOSISI,
+    TransitionError,
     deadline_for,
     dispatch_update,
     transition_update,
@@ -135,6 +137,7 @@ def case_from_routed(event: dict) -> dict:
         "lat": complaint.get("lat"),
         "long": complaint.get("long"),
         "requested_topic": complaint.get("requested_topic"),
+        "photo_ids": complaint.get("photo_ids") or [],
         "history": [
             {
                 "status": status,
@@ -378,9 +381,10 @@ class CaseStore:
             "dialihkan": {"status": BUKAN_WEWENANG},
             "lewat": {"status": {"$in": sorted(OPEN_STATUSES)}, "deadline_at": {"$lt": now}},
         }
+        own = {"merged_into": None}  # a merged case waits on its primary (casestore/merge.py)
         if queue in parts:
-            return parts[queue]
-        return {"$or": list(parts.values())}
+            return {**parts[queue], **own}
+        return {"$or": list(parts.values()), **own}
 
     def ask(self, user: User, case_id: str, question: str, now: datetime | None = None) -> None:
         """A request to the reporter for more information (``question`` masked by
@@ -413,12 +417,19 @@ class CaseStore:
         case = self.find_for(user, case_id)
         if case is None:
             raise LookupError(case_id)
+        if case.get("merged_into"):  # it follows its primary (casestore/merge.py)
+            raise TransitionError(
+                f"Aduan ini digabung ke {case['merged_into']}: ubah status pada aduan utama, "
+                "atau pisahkan dulu."
+            )
         update = transition_update(case, to, user.username, why, now)
         self._change(user, case, add_notification(update, case, "status", to, why, now))
         self.audit(
             "status", case_id, user.username, why, {"status": case["status"]}, {"status": to}, now
         )
-        return self.cases.find_one({"_id": case_id})
+        after = self.cases.find_one({"_id": case_id})
+        follow_primary(self.cases, after, update["$push"]["history"])
+        return after
 
     def _change(self, user: User, case: dict, update: dict) -> None:
         """Apply ``update`` only to the case exactly as read (``outbox.unchanged``)."""
@@ -466,7 +477,10 @@ class CaseStore:
         query = {**unchanged(case), **(match or {})}
         if not self.cases.update_one(query, update).matched_count:
             raise Stale(case["_id"])
-        return self.cases.find_one({"_id": case["_id"]})
+        after = self.cases.find_one({"_id": case["_id"]})
+        if after.get("merged"):  # merged cases follow (casestore/merge.py)
+            follow_change(self.cases, case, after, update)
+        return after
 
     def escalate_overdue(self, now: datetime | None = None) -> int:
         """Flag overdue open cases once, record it, and show them to the tier above."""

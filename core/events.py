@@ -12,7 +12,7 @@ import hashlib
 import json
 import secrets
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -72,6 +72,9 @@ class ComplaintSubmitted(Event):
     # the topic a sending system's user picked (Open311 service_code): kept for the
     # admins beside the model's choice, never routed on by itself
     requested_topic: str | None = Field(None, max_length=64, pattern=r"^[a-z0-9_]+$")
+    # GridFS ids of the complaint's photos, stored at intake (casestore/photos.py):
+    # photos never travel through Kafka, only these references
+    photo_ids: list[Annotated[str, Field(pattern=r"^[0-9a-f]{24}$")]] = Field([], max_length=3)
     reporter_sealed: str | None = None
     # sha256 of the secret token a confidential (rahasia) reporter follows the case with
     access_token_hash: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")

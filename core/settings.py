@@ -56,6 +56,22 @@ class Settings(BaseSettings):
     mail_from: str = Field(
         "lapor@localhost", description="Sender of the e-mail channel's acknowledgements."
     )
+    mail_imap_host: str | None = Field(
+        None, description="IMAP server of the mailbox `lapor mail-imap` reads; unset = off."
+    )
+    mail_imap_port: int = Field(993, description="993 for TLS, 143 for STARTTLS.")
+    mail_imap_security: Literal["tls", "starttls"] = Field(
+        "tls", description="IMAP over TLS from the start, or STARTTLS; never in clear."
+    )
+    mail_imap_user: str | None = None
+    mail_imap_password: SecretStr | None = None
+    mail_imap_folder: str = Field("INBOX", description="The mailbox complaints arrive in.")
+    mail_imap_done_folder: str | None = Field(
+        "Diproses",
+        description="Where taken messages are moved (created when missing); "
+        "empty = they stay, marked \\Seen.",
+    )
+    mail_imap_poll_seconds: float = Field(30, gt=0, description="How often the mailbox is read.")
 
     topic_submitted: str = "lapor.complaints.submitted"
     topic_routed: str = "lapor.complaints.routed"
@@ -84,6 +100,9 @@ class Settings(BaseSettings):
     )
     escalation_seconds: float = Field(
         300, gt=0, description="How often a worker escalates overdue cases."
+    )
+    photo_cleanup_seconds: float = Field(
+        3600, gt=0, description="How often a worker removes photos no case references (72 h old)."
     )
     auto_close_seconds: float = Field(
         300,
@@ -123,6 +142,16 @@ class Settings(BaseSettings):
     )
     secure_cookies: bool = Field(False, description="Send cookies only over HTTPS (production).")
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Largest request body accepted.")
+    max_upload_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=1024,
+        description="Largest body of the routes that take photos (3 photos and the form).",
+    )
+    public_url: str = Field(
+        "",
+        description="The site's public address (https://lapor.example.go.id) for absolute "
+        "links such as Open311 media_url; empty = links are paths on this site.",
+    )
     intake_rate_per_minute: int = Field(
         30, ge=1, description="Public intake requests per client address per minute."
     )

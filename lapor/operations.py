@@ -274,11 +274,12 @@ def demo_login(settings: Settings) -> tuple[str, str]:
     return username, password
 
 
-def mail_gateway_handler(settings: Settings):  # noqa: ANN201
-    """The e-mail channel's handler on the configured stack (tests run it too)."""
+def mail_intake(settings: Settings):  # noqa: ANN201
+    """The e-mail channel's intake on the configured stack: publish, photos, relay."""
+    from casestore.photos import PhotoStore
     from core.privacy import Sealer
     from streams.intake import Intake, make_producer, stored_lookup
-    from streams.mail_gateway import MailGateway
+    from streams.mail_intake import MailIntake
 
     endpoints = stack.endpoints(settings)
     sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
@@ -288,7 +289,42 @@ def mail_gateway_handler(settings: Settings):  # noqa: ANN201
     relay = (
         (settings.mail_relay_host, settings.mail_relay_port) if settings.mail_relay_host else None
     )
-    return MailGateway(intake, relay, settings.mail_from, stored_lookup(cases(settings).content_of))
+    store = cases(settings)
+    photos = PhotoStore(store.db)
+    photos.ensure_indexes()
+    return MailIntake(
+        intake, relay, settings.mail_from, stored_lookup(store.content_of), photos=photos
+    )
+
+
+def mail_gateway_handler(settings: Settings):  # noqa: ANN201
+    """The e-mail channel's SMTP handler on the configured stack (tests run it too)."""
+    from streams.mail_gateway import MailGateway
+
+    return MailGateway(mail_intake(settings))
+
+
+def mail_poller(settings: Settings, ssl_context=None):  # noqa: ANN001, ANN201
+    """The e-mail channel's IMAP poller (``lapor mail-imap``; tests run it too).
+    ``ssl_context``: the server's certificate check (default: the system's CAs)."""
+    from streams.mail_imap import ImapMailbox, MailPoller
+
+    if not settings.mail_imap_host or not settings.mail_imap_user:
+        raise OperationError(
+            "LAPOR_MAIL_IMAP_HOST and LAPOR_MAIL_IMAP_USER (and _PASSWORD) are needed"
+        )
+    password = settings.mail_imap_password.get_secret_value() if settings.mail_imap_password else ""
+    mailbox = ImapMailbox(
+        host=settings.mail_imap_host,
+        port=settings.mail_imap_port,
+        user=settings.mail_imap_user,
+        password=password,
+        security=settings.mail_imap_security,
+        folder=settings.mail_imap_folder,
+        done_folder=settings.mail_imap_done_folder,
+        ssl_context=ssl_context,
+    )
+    return MailPoller(mail_intake(settings), mailbox)
 
 
 def notifier(settings: Settings):  # noqa: ANN201
@@ -344,3 +380,11 @@ def reseal(settings: Settings) -> dict:
 
     sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
     return {"keys": len(sealer.keys), **cases(settings).reseal_identities(sealer)}
+
+
+def remove_orphan_photos(settings: Settings) -> int:
+    """Photos older than 72 hours that no case references (the worker does it hourly)."""
+    from casestore.photos import PhotoStore
+
+    store = cases(settings)
+    return PhotoStore(store.db).remove_orphans(store.cases)

@@ -30,6 +30,7 @@ from pymongo.errors import PyMongoError
 
 from casestore.dead_letters import DeadLetterStore
 from casestore.feedback import auto_close_due
+from casestore.photos import PhotoStore
 from casestore.related import RelatedLinker
 from casestore.store import CaseStore, connect
 from core.events import DeadLetter
@@ -132,6 +133,21 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
             return
         if n:
             log.warning("escalated %d overdue case(s)", n)
+
+    @app.timer(interval=settings.photo_cleanup_seconds)
+    async def remove_orphan_photos() -> None:
+        """Photos whose complaint never became a case, older than 72 hours
+        (``casestore/photos.py``); idempotent like the escalation."""
+        photos = PhotoStore(store.db)
+        try:
+            n = await asyncio.get_running_loop().run_in_executor(
+                loop_executor, photos.remove_orphans, store.cases
+            )
+        except PyMongoError as exc:
+            log.warning("orphan photo cleanup skipped this round: %s", exc)
+            return
+        if n:
+            log.warning("removed %d orphan photo(s)", n)
 
     @app.timer(interval=settings.auto_close_seconds)
     async def close_unanswered() -> None:

@@ -118,6 +118,7 @@ def build_submission(
             lat=record.get("lat"),
             long=record.get("long"),
             requested_topic=record.get("requested_topic"),
+            photo_ids=record.get("photo_ids") or [],
             privacy=record.get("privacy") or "public",
             reporter_sealed=sealer.seal(reporter) if reporter else None,
             access_token_hash=token_hash(secret_token) if secret_token else None,
@@ -142,6 +143,21 @@ class Intake:
         self.producer, self.topic, self.sealer = producer, topic, sealer
         self.tracking = tracking
 
+    def reserve(
+        self, record: Mapping[str, Any], secret_token: str | None = None
+    ) -> tuple[dict, str | None]:
+        """The record with the id it will be published under, and its secret token
+        (rahasia only): a tagged tracking id when it brings none. A channel that
+        stores something under the id before publishing (photos) reserves first and
+        passes the token on to :meth:`submit`."""
+        token = None
+        if record.get("privacy") == "rahasia":
+            token = secret_token or secrets.token_urlsafe(16)
+        record = dict(record)
+        if not record.get("id") and self.tracking is not None:
+            record["id"] = self.tracking.issue(token_hash(token) if token else None)
+        return record, token
+
     def submit(
         self,
         record: Mapping[str, Any],
@@ -162,13 +178,8 @@ class Intake:
 
         A rahasia complaint gets a random secret token, or ``secret_token`` when the
         channel derives one (a retried SMS must get the token of its first try)."""
-        token = None
-        if record.get("privacy") == "rahasia":
-            token = secret_token or secrets.token_urlsafe(16)
         own_id = bool(record.get("id"))
-        if not own_id and self.tracking is not None:
-            issued = self.tracking.issue(token_hash(token) if token else None)
-            record = {**record, "id": issued}
+        record, token = self.reserve(record, secret_token)
         event = build_submission(record, self.sealer, default_channel, token)
         before = stored(event.complaint_id) if stored and own_id else None
         future = self.producer.send(

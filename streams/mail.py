@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -43,6 +44,8 @@ class MailComplaint:
     record: dict  # for Intake.submit: id, text, channel, reporter
     reply_to: str  # the sender, who gets the tracking id back
     message_id: str
+    # (file name, bytes) of each attachment, for the photo rules (casestore/photos.py)
+    attachments: tuple[tuple[str, bytes], ...] = ()
 
 
 class Skipped(ValueError):
@@ -120,12 +123,34 @@ def parse_mail(raw: bytes) -> MailComplaint:
         "channel": "email",
         "reporter": {"email": sender, "name": display or None},
     }
-    return MailComplaint(record=record, reply_to=sender, message_id=message_id)
+    return MailComplaint(
+        record=record,
+        reply_to=sender,
+        message_id=message_id,
+        attachments=tuple(_attachments(message)),
+    )
 
 
-def acknowledgement(complaint: MailComplaint, tracking_id: str, sender: str) -> EmailMessage:
+def _attachments(message: EmailMessage) -> list[tuple[str, bytes]]:
+    """Every attached file and inline image (what the photo rules then judge)."""
+    found, body = [], message.get_body(preferencelist=("plain", "html"))
+    for part in message.walk():
+        if part.is_multipart() or part is body:
+            continue
+        inline_image = part.get_content_maintype() == "image"
+        if part.get_filename() or inline_image or part.get_content_disposition() == "attachment":
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                found.append((part.get_filename() or "", payload))
+    return found
+
+
+def acknowledgement(
+    complaint: MailComplaint, tracking_id: str, sender: str, refused: Sequence[str] = ()
+) -> EmailMessage:
     """The reply with the tracking id, threaded under the citizen's message and
-    marked automatic (RFC 3834) so that their auto-responder does not answer it."""
+    marked automatic (RFC 3834) so that their auto-responder does not answer it.
+    ``refused``: the attachments not kept as photos, and why."""
     reply = EmailMessage()
     reply["From"] = sender
     reply["To"] = complaint.reply_to
@@ -138,5 +163,11 @@ def acknowledgement(complaint: MailComplaint, tracking_id: str, sender: str) -> 
         f"yang berwenang.\n\nNomor lacak: {tracking_id}\n\n"
         "Simpan nomor ini untuk memantau tindak lanjut aduan Anda. Membalas e-mail ini "
         "dengan informasi tambahan akan dicatat sebagai aduan baru.\n"
+        + (
+            "\nLampiran berikut tidak disimpan (hanya foto JPEG, PNG, atau WebP, paling "
+            "banyak 3):\n" + "".join(f"- {why}\n" for why in refused)
+            if refused
+            else ""
+        )
     )
     return reply

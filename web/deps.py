@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from kafka import KafkaProducer
 
 from casestore.api_clients import ApiClientStore
+from casestore.photos import PhotoStore
 from casestore.sessions import SessionStore
 from casestore.store import CaseStore
 from casestore.users import ROLE_LABELS, User, UserStore
@@ -43,6 +44,7 @@ class Services:
     sms_gateways: list[Gateway]  # empty: the SMS webhook is disabled
     sessions: SessionStore
     api_clients: ApiClientStore
+    photos: PhotoStore  # complaint photos (GridFS, casestore/photos.py)
     clock: Callable[[], datetime]  # the server's time; tests move it instead of sleeping
     tracking: TrackingIds  # issues and checks tracking ids (core/tracking.py)
 

@@ -15,6 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from casestore.api_clients import ApiClientStore
+from casestore.photos import PhotoStore
 from casestore.sessions import SessionStore
 from casestore.store import CaseStore, connect
 from casestore.throttle import ThrottlePolicy
@@ -34,14 +35,26 @@ from web.routers import (
     console,
     docs,
     feedback,
+    merge,
     open311,
     performance,
+    photos,
     public,
     sms_outbox,
 )
 from web.sms import parse_gateways
 
 STATIC = Path(__file__).parent / "static"
+# the routes that take photos as multipart/form-data (README "Photos")
+UPLOAD_PATHS = frozenset(
+    {
+        "/aduan",
+        "/api/v1/complaints/multipart",
+        "/open311/v2/requests",
+        "/open311/v2/requests.json",
+        "/open311/v2/requests.xml",
+    }
+)
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
@@ -59,17 +72,36 @@ class BodyLimit:
     middleware answers 413 itself and tells the app the client has gone
     (``http.disconnect``), then drops whatever the app still sends: before, the
     overflow was an exception inside the app, and FastAPI's body parser turned it
-    into a 400 "error parsing the body"."""
+    into a 400 "error parsing the body".
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    A multipart body on a route that takes photos (``upload_paths``) may be up to
+    ``upload_bytes``; every other body, JSON on those routes too, keeps
+    ``max_bytes``."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        upload_bytes: int = 0,
+        upload_paths: frozenset[str] = frozenset(),
+    ) -> None:
+        self.app, self.default_bytes = app, max_bytes
+        self.upload_bytes, self.upload_paths = max(upload_bytes, max_bytes), upload_paths
+
+    def limit_for(self, scope: Scope) -> int:
+        headers = dict(scope["headers"])
+        kind = headers.get(b"content-type", b"").lower()
+        if scope["path"] in self.upload_paths and kind.startswith(b"multipart/form-data"):
+            return self.upload_bytes
+        return self.default_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        max_bytes = self.limit_for(scope)
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            return await self._too_large(send)
+        if length is not None and length.isdigit() and int(length) > max_bytes:
+            return await self._too_large(send, max_bytes)
         seen, started, refused = 0, False, False
 
         async def limited() -> Message:
@@ -78,10 +110,10 @@ class BodyLimit:
                 return {"type": "http.disconnect"}
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
+            if seen > max_bytes:
                 refused = True
                 if not started:
-                    await self._too_large(send)
+                    await self._too_large(send, max_bytes)
                 return {"type": "http.disconnect"}
             return message
 
@@ -99,10 +131,10 @@ class BodyLimit:
                 raise
             # what the app made of the "disconnect" is moot: the client has its 413
 
-    async def _too_large(self, send: Send) -> None:
+    async def _too_large(self, send: Send, max_bytes: int) -> None:
         body = (
             b'{"detail": "Permintaan terlalu besar (maksimal '
-            + str(self.max_bytes).encode()
+            + str(max_bytes).encode()
             + b' byte)."}'
         )
         await send(
@@ -165,6 +197,8 @@ def create_app(
         users.throttle.ensure_indexes()
         api_clients = ApiClientStore(db)
         api_clients.ensure_indexes()
+        photo_store = PhotoStore(db)
+        photo_store.ensure_indexes()
         producer = make_producer(kafka_bootstrap, settings)
         sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
         tracking = TrackingIds.from_settings(settings)
@@ -186,6 +220,7 @@ def create_app(
             sms_gateways=sms_gateways,
             sessions=sessions,
             api_clients=api_clients,
+            photos=photo_store,
             clock=clock,
             tracking=tracking,
         )
@@ -212,6 +247,8 @@ def create_app(
     app.include_router(open311.router)
     app.include_router(citizen.router)
     app.include_router(performance.router)
+    app.include_router(photos.router)
+    app.include_router(merge.router)
     app.include_router(feedback.router)
     app.include_router(answers.router)
     app.add_exception_handler(open311.Open311Error, open311.error_response)
@@ -241,5 +278,10 @@ def create_app(
     async def readable_422(request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(validation_detail(exc.errors()), status_code=422)
 
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        upload_bytes=settings.max_upload_bytes,
+        upload_paths=UPLOAD_PATHS,
+    )
     return app

@@ -181,3 +181,40 @@ def notifier() -> None:
         asyncio.run(running.run())
     except KeyboardInterrupt:
         pass
+
+
+@commands.command("mail-imap")
+def mail_imap(
+    once: Annotated[bool, typer.Option(help="Read the mailbox once and exit.")] = False,
+) -> None:
+    """Read complaints from a mailbox over IMAP (TLS or STARTTLS), every
+    LAPOR_MAIL_IMAP_POLL_SECONDS; each is acknowledged with its tracking id."""
+    from streams.mail_imap import ImapError
+
+    settings = get_settings()
+    poller = operations.mail_poller(settings)
+    out.print(
+        f"e-mail channel: IMAP {settings.mail_imap_host}:{settings.mail_imap_port} "
+        f"folder {settings.mail_imap_folder} (Ctrl-C to stop)"
+    )
+    try:
+        while True:
+            try:
+                counts = poller.poll_once()
+                if counts:
+                    out.print(dict(counts))
+            except ImapError as exc:
+                out.print(f"[red]IMAP: {exc}[/red]")
+                if once:
+                    raise typer.Exit(1) from None
+            if once:
+                return
+            time.sleep(settings.mail_imap_poll_seconds)
+    except KeyboardInterrupt:
+        pass
+
+
+@commands.command("photos-clean")
+def photos_clean() -> None:
+    """Remove photos older than 72 hours whose complaint never became a case."""
+    out.print(f"{operations.remove_orphan_photos(get_settings())} orphan photo(s) removed")

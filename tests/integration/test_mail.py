@@ -159,3 +159,22 @@ def test_a_mail_intake_cannot_take_is_refused_in_the_smtp_conversation(smtp, sta
     no_sender.replace_header("From", "bukan-alamat")
     _send(port, no_sender)  # accepted and dropped: no address to answer, no complaint
     assert len(relay.messages) == 1  # only the first complaint was acknowledged
+
+
+@pytest.mark.integration
+def test_a_mailed_photo_is_kept_without_its_exif(smtp, stack_settings):
+    from casestore.photos import PhotoStore
+    from tests.photos_util import jpeg_with_gps
+
+    port, relay = smtp
+    message = mail("<dengan-foto@contoh.id>")
+    message.add_attachment(jpeg_with_gps(), maintype="image", subtype="jpeg", filename="l.jpg")
+    message.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="s.pdf")
+    _send(port, message)
+    case_id = mail_id("<dengan-foto@contoh.id>")
+    assert wait_for_cases(stack_settings, [case_id], timeout=120) == 1
+    db = connect(stack.endpoints(stack_settings).mongodb_uri, stack_settings.mongodb_db)
+    (photo_id,) = CaseStore(db).cases.find_one({"_id": case_id})["photo_ids"]
+    data, kind = PhotoStore(db).read(photo_id)
+    assert kind == "image/jpeg" and b"Exif" not in data
+    assert "foto 2 (s.pdf)" in relay.messages[-1].decode()

@@ -10,10 +10,12 @@ secret token and otherwise answers exactly like an unknown id.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from functools import partial
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from kafka.errors import KafkaError
+from starlette.concurrency import run_in_threadpool
 
 from casestore import feedback
 from casestore.public_view import case_for_reporter, citizen_history
@@ -22,9 +24,11 @@ from core.privacy import token_hash
 from streams.intake import IntakeError
 from web.deps import Services, check_csrf, csrf_token, intake_rate_limit, services, templates
 from web.routers.public import LABELS, find_for_reporter
+from web.uploads import attach_photos, checked_photos, read_uploads
 
 router = APIRouter(include_in_schema=False)
 WIB = timezone(timedelta(hours=7))
+EMPTY_TEXT = "Isi aduan wajib diisi (paling banyak 20.000 karakter). Periksa lalu kirim lagi."
 MONTHS = (
     "Januari Februari Maret April Mei Juni Juli Agustus September Oktober November Desember"
 ).split()
@@ -45,7 +49,7 @@ def _page(request: Request, name: str, status_code: int = 200, **context: object
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> HTMLResponse:
-    return _page(request, "warga_home.html", receipt=None, error=None)
+    return _page(request, "warga_home.html", receipt=None, error=None, form={})
 
 
 @router.post(
@@ -53,7 +57,7 @@ def home(request: Request) -> HTMLResponse:
     response_class=HTMLResponse,
     dependencies=[Depends(check_csrf), Depends(intake_rate_limit)],
 )
-def file_complaint(
+async def file_complaint(
     request: Request,
     text: str = Form(""),
     region_hint: str = Form(""),
@@ -69,15 +73,31 @@ def file_complaint(
         "privacy": privacy if privacy in ("public", "anonim", "rahasia") else "public",
         "reporter": {"name": name, "phone": phone, "email": email},
     }
+    # on any error the form comes back filled in: only the photos are chosen again
+    form = {"text": text, "region_hint": region_hint, "privacy": privacy, "name": name}
+    form.update(phone=phone, email=email)
+
+    def again(status: int, error: str) -> HTMLResponse:
+        return _page(request, "warga_home.html", status, receipt=None, error=error, form=form)
+
+    if not record["text"]:
+        return again(422, EMPTY_TEXT)
     try:
-        receipt = svc.intake.submit(record, default_channel="web", wait=10)
+        # from the form itself: a browser sends an empty part when no file is chosen
+        files = await read_uploads((await request.form()).getlist("photos"))
+        checked = await checked_photos(files)
+    except HTTPException as exc:
+        return again(exc.status_code, f"{exc.detail} Aduan belum terkirim: pilih ulang fotonya.")
+    try:
+        record, token = await attach_photos(svc, record, checked)
+        receipt = await run_in_threadpool(
+            partial(svc.intake.submit, default_channel="web", wait=10, secret_token=token), record
+        )
     except IntakeError:
-        error = "Isi aduan wajib diisi (paling banyak 20.000 karakter). Periksa lalu kirim lagi."
-        return _page(request, "warga_home.html", 422, receipt=None, error=error)
+        return again(422, EMPTY_TEXT)
     except KafkaError:
-        error = "Layanan sedang sibuk; aduan belum tersimpan. Coba lagi sebentar lagi."
-        return _page(request, "warga_home.html", 503, receipt=None, error=error)
-    return _page(request, "warga_home.html", receipt=receipt, error=None)
+        return again(503, "Layanan sedang sibuk; aduan belum tersimpan. Coba lagi sebentar lagi.")
+    return _page(request, "warga_home.html", receipt=receipt, error=None, form={})
 
 
 @router.get("/lacak", response_class=HTMLResponse)

@@ -255,6 +255,10 @@ def case_detail(
         topics=tax.topics,
         tiers=tax.tiers,
         overdue=is_overdue(case),
+        # related and merged cases this user may see (a coordinator's scope applies)
+        related_cases=svc.store.list_for(
+            user, {"_id": {"$in": (case.get("related") or []) + (case.get("merged") or [])}}
+        ),
     )
 
 

@@ -11,20 +11,22 @@ errors in the specification's error format. Implemented and left out: README,
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from functools import cache
+from functools import cache, partial
 from typing import Any
 from xml.etree import ElementTree
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from kafka.errors import KafkaError
+from starlette.concurrency import run_in_threadpool
 
-from casestore.public_view import CLOSED_STATUSES, public_cases
+from casestore.public_view import CLOSED_STATUSES, PUBLIC_PHOTOS, public_cases, public_photo
 from casestore.workflow import STATUS_LABELS
 from classifier.glossary import glossary
 from core.taxonomy import taxonomy
 from streams.intake import IntakeError
 from web.deps import Services, intake_rate_limit, services
+from web.uploads import attach_photos, checked_photos, read_uploads
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 WIB = timezone(timedelta(hours=7), "WIB")
@@ -32,6 +34,7 @@ DEFAULT_WINDOW = timedelta(days=90)  # GET requests without dates: the last 90 d
 MAX_REQUESTS = 1000
 PUBLISH_TIMEOUT = 10.0
 PRIVACY = ("public", "anonim", "rahasia")
+MEDIA_PATH = "/open311/v2/media"
 
 
 class Open311Error(Exception):
@@ -168,13 +171,27 @@ async def create_request(fmt: str, request: Request, svc: Services = Depends(ser
     """A new complaint from a registered client (``api_key``), through the same
     intake as every channel; the model routes it by its text like any other."""
     fmt = _format(fmt)
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    posted = await request.form()
+    form = {k: v for k, v in posted.items() if isinstance(v, str)}
     client = svc.api_clients.verify(form.get("api_key"))
     if client is None:
         raise Open311Error(403, "api_key tidak sah atau sudah dicabut", fmt)
     record = _request_record(form, fmt)
+    try:  # `media`: up to 3 files (multipart); a POSTed media_url is not fetched
+        checked = await checked_photos(await read_uploads(posted.getlist("media")))
+    except HTTPException as exc:
+        raise Open311Error(exc.status_code, str(exc.detail), fmt) from None
+    record, token = await attach_photos(svc, record, checked)
     try:
-        receipt = svc.intake.submit(record, default_channel="open311", wait=PUBLISH_TIMEOUT)
+        receipt = await run_in_threadpool(
+            partial(
+                svc.intake.submit,
+                default_channel="open311",
+                wait=PUBLISH_TIMEOUT,
+                secret_token=token,
+            ),
+            record,
+        )
     except IntakeError as exc:
         raise Open311Error(400, str(exc), fmt) from None
     except KafkaError:
@@ -194,8 +211,9 @@ def _w3c(value: datetime | None) -> str | None:
     return value.astimezone(WIB).isoformat(timespec="seconds") if value else None
 
 
-def public_request(case: dict) -> dict:
-    """A stored case as an Open311 request (the text is the stored, masked text)."""
+def public_request(case: dict, base_url: str = "") -> dict:
+    """A stored case as an Open311 request (the text is the stored, masked text).
+    ``media_url``: the first photo of a public (not anonim, not rahasia) complaint."""
     decision = case.get("decision") or {}
     topic = taxonomy().topics.get(decision.get("topic", ""))
     status = case.get("status", "")
@@ -218,7 +236,11 @@ def public_request(case: dict) -> dict:
         "zipcode": None,
         "lat": case.get("lat"),
         "long": case.get("long"),
-        "media_url": None,
+        "media_url": (
+            f"{base_url}{MEDIA_PATH}/{case['_id']}/1"
+            if case.get("privacy") == PUBLIC_PHOTOS and case.get("photo_ids")
+            else None
+        ),
     }
 
 
@@ -263,7 +285,8 @@ def list_requests(fmt: str, request: Request, svc: Services = Depends(services))
         closed=None if not status else status == "closed",
         limit=MAX_REQUESTS,
     )
-    return render([public_request(c) for c in found], fmt, "service_requests", "request")
+    base = svc.settings.public_url.rstrip("/")
+    return render([public_request(c, base) for c in found], fmt, "service_requests", "request")
 
 
 @router.get("/requests/{service_request_id}.{fmt}")
@@ -272,4 +295,17 @@ def get_request(service_request_id: str, fmt: str, svc: Services = Depends(servi
     found = public_cases(svc.store.cases, ids=[service_request_id], limit=1)
     if not found:  # unknown and confidential answer alike
         raise Open311Error(404, f"permintaan '{service_request_id}' tidak ditemukan", fmt)
-    return render([public_request(found[0])], fmt, "service_requests", "request")
+    base = svc.settings.public_url.rstrip("/")
+    return render([public_request(found[0], base)], fmt, "service_requests", "request")
+
+
+@router.get("/media/{service_request_id}/{number}")
+def media(service_request_id: str, number: int, svc: Services = Depends(services)) -> Response:
+    """A public complaint's photo (``media_url``); anonim and rahasia ones answer
+    404 like an unknown id. Stripped of EXIF at intake (casestore/photos.py)."""
+    photo_id = public_photo(svc.store.cases, service_request_id, number)
+    found = svc.photos.read(photo_id) if photo_id else None
+    if found is None:
+        raise Open311Error(404, "foto tidak ditemukan")
+    data, content_type = found
+    return Response(data, media_type=content_type)

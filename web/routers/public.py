@@ -5,9 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Query, UploadFile
+from fastapi.exceptions import RequestValidationError
 from kafka.errors import KafkaError
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from starlette.concurrency import run_in_threadpool
 
 from casestore.dead_letters import DeadLetterStore
 from casestore.public_view import INTAKE_LABELS, reporter_lookup
@@ -17,6 +27,7 @@ from streams.intake import IdConflict, IntakeError, stored_lookup
 from web import sms
 from web.deps import Services, intake_rate_limit, services, sms_rate_limit
 from web.sms import SignedRequest, privacy_keyword
+from web.uploads import attach_photos, checked_photos, read_uploads
 
 router = APIRouter(prefix="/api/v1", tags=["public"])
 PUBLISH_TIMEOUT = 10.0
@@ -131,6 +142,44 @@ def submit_complaint(body: ComplaintIn, svc: Services = Depends(services)) -> Ac
     """File a complaint. Intake publishes to Kafka only; routing happens downstream."""
     record = body.model_dump()  # a structured region hint stays a dict for intake
     receipt = _publish(svc, record, body.channel)
+    return Accepted(
+        tracking_id=receipt.tracking_id,
+        secret_token=receipt.secret_token,
+        message="Aduan diterima. Simpan nomor lacak ini untuk memantau tindak lanjut.",
+    )
+
+
+@router.post(
+    "/complaints/multipart",
+    status_code=201,
+    response_model=Accepted,
+    dependencies=[Depends(intake_rate_limit)],
+    responses={
+        413: {"description": "Foto atau permintaan terlalu besar"},
+        415: {"description": "Berkas bukan gambar JPEG, PNG, atau WebP"},
+    },
+)
+async def submit_with_photos(
+    complaint: str = Form(
+        ..., description="The complaint as JSON, the same object as POST /complaints takes"
+    ),
+    photos: list[UploadFile] = File(
+        [], description="Up to 3 photos (JPEG, PNG or WebP, each at most 5 MB, 25 megapixels)"
+    ),
+    svc: Services = Depends(services),
+) -> Accepted:
+    """File a complaint with photos, as a mobile app uploads: ``multipart/form-data``
+    with a ``complaint`` part (JSON) and up to three ``photos`` parts. One bad photo
+    refuses the whole request (4xx naming it); nothing is stored then."""
+    try:
+        body = ComplaintIn.model_validate_json(complaint)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("complaint", *e["loc"])} for e in exc.errors()]
+        ) from None
+    checked = await checked_photos(await read_uploads(photos))
+    record, token = await attach_photos(svc, body.model_dump(), checked)
+    receipt = await run_in_threadpool(_publish, svc, record, body.channel, token)
     return Accepted(
         tracking_id=receipt.tracking_id,
         secret_token=receipt.secret_token,

@@ -1,0 +1,53 @@
+"""Merge related complaints into one and split them again (``casestore/merge.py``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, HTTPException
+from fastapi.responses import Response
+
+from casestore.merge import MergeError, merge, split
+from casestore.users import User
+from web.deps import Services, check_csrf, current_user, services
+from web.routers.console import _case_or_404, back
+
+router = APIRouter(tags=["console"], include_in_schema=False)
+ADMINS_ONLY = "Hanya admin nasional atau koordinator wilayah yang dapat menggabungkan aduan."
+
+
+@router.post("/admin/cases/{case_id}/merge", dependencies=[Depends(check_csrf)])
+def merge_related(
+    case_id: str,
+    others: list[str] = Form([]),
+    reason: str = Form(""),
+    user: User = Depends(current_user),
+    svc: Services = Depends(services),
+) -> Response:
+    """Merge the chosen related cases into this one (the primary)."""
+    _case_or_404(svc, user, case_id)
+    if not user.may_redispatch:
+        raise HTTPException(403, ADMINS_ONLY)
+    try:
+        merge(svc.store, user, case_id, others, reason, svc.clock())
+    except LookupError:
+        raise HTTPException(404, "Aduan tidak ditemukan.") from None
+    except MergeError as exc:
+        return back(case_id, str(exc))
+    return back(case_id)
+
+
+@router.post("/admin/cases/{case_id}/split", dependencies=[Depends(check_csrf)])
+def split_merged(
+    case_id: str,
+    reason: str = Form(""),
+    user: User = Depends(current_user),
+    svc: Services = Depends(services),
+) -> Response:
+    """ "Pisahkan": this case runs on its own again."""
+    _case_or_404(svc, user, case_id)
+    if not user.may_redispatch:
+        raise HTTPException(403, ADMINS_ONLY)
+    try:
+        split(svc.store, user, case_id, reason, svc.clock())
+    except MergeError as exc:
+        return back(case_id, str(exc))
+    return back(case_id)
