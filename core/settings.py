@@ -147,11 +147,6 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest body of the routes that take photos (3 photos and the form).",
     )
-    public_url: str = Field(
-        "",
-        description="The site's public address (https://lapor.example.go.id) for absolute "
-        "links such as Open311 media_url; empty = links are paths on this site.",
-    )
     intake_rate_per_minute: int = Field(
         30, ge=1, description="Public intake requests per client address per minute."
     )
@@ -182,7 +177,8 @@ class Settings(BaseSettings):
     )
     public_url: str = Field(
         "http://127.0.0.1:8000",
-        description="Where citizens reach the web app: the tracking link in notifications.",
+        description="The site's public address (https://lapor.example.go.id): the tracking "
+        "link in notifications, Open311's media_url.",
     )
     outbox_relay_seconds: float = Field(
         1.0, gt=0, description="How often a worker publishes cases' pending notifications."

@@ -111,17 +111,22 @@ def test_the_console_serves_photos_only_within_the_case_scope(filed, accounts, s
         assert nobody.get(f"/admin/cases/{case_id}/photos/1").status_code == 303  # to login
 
 
-def test_open311_media_url_only_for_public_complaints(filed, client):
+def test_open311_media_url_only_for_public_complaints(filed, client, stack_settings):
     public = client.get(f"/open311/v2/requests/{filed['public']}.json").json()[0]
-    assert public["media_url"] == f"/open311/v2/media/{filed['public']}/1"
-    image = client.get(public["media_url"])
+    path = f"/open311/v2/media/{filed['public']}/1"
+    # absolute, as the specification's examples are: the site's public address
+    assert public["media_url"] == stack_settings.public_url.rstrip("/") + path
+    image = client.get(path)
     assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
     anonim = client.get(f"/open311/v2/requests/{filed['anonim']}.json").json()[0]
     assert anonim["media_url"] is None
     for which in ("anonim", "rahasia"):
         assert client.get(f"/open311/v2/media/{filed[which]}/1").status_code == 404
     xml = client.get(f"/open311/v2/requests/{filed['public']}.xml").text
-    assert f"<media_url>/open311/v2/media/{filed['public']}/1</media_url>" in xml
+    assert (
+        f"<media_url>{stack_settings.public_url.rstrip('/')}/open311/v2/media/{filed['public']}/1</media_url>"
+        in xml
+    )
 
 
 def test_a_bad_photo_refuses_the_request_and_stores_nothing(client, db):
