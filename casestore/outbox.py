@@ -91,3 +91,12 @@ def sent_update(event_id: str, at: datetime) -> tuple[dict, dict]:
     that published it too finds it already marked and changes nothing."""
     match = {"outbox": {"$elemMatch": {"event_id": event_id, "sent_at": None}}}
     return match, {"$set": {"outbox.$.sent_at": at}, "$inc": {PENDING: -1}}
+
+
+def notify_redispatch(update: dict, case: dict, at: datetime) -> None:
+    """A re-dispatch the citizen sees (to another unit: the history's public line)
+    is also sent to the reporter; a correction within the same unit is not."""
+    public = update["$push"]["history"].get("public_note")
+    if public:
+        status = update["$set"].get("status", case["status"])
+        add_notification(update, case, "redispatch", status, public, at)

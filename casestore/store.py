@@ -19,8 +19,11 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
 
-from casestore.merge import follow_change, follow_primary
-from casestore.outbox import PENDING, add_notification, pending_entries, sent_update, unchanged
+from casestore.audit import CaseAudit
+from casestore.identities import CaseIdentities
+from casestore.outbox import PENDING, notify_redispatch, unchanged
+from casestore.statistics import CaseStatistics
+from casestore.transitions import CaseTransitions, Stale  # noqa: F401 - Stale: re-exported
 from casestore.users import User
 from casestore.workflow import (
     BUKAN_WEWENANG,
@@ -28,13 +31,10 @@ from casestore.workflow import (
     OPEN_STATUSES,
     REDISPATCHABLE,
     TERDISPOSISI,
-    TransitionError,
     deadline_for,
     dispatch_update,
-    transition_update,
 )
-from core.privacy import Sealer, mask_identifiers
-from core.units import unit_above
+from core.privacy import mask_identifiers
 
 CASE_SCHEMA_VERSION = 1
 CORRECTION_FIELDS = (
@@ -161,7 +161,13 @@ class Stored:
     redispatched: int = 0  # stored cases a newer decision version was applied to
 
 
-class CaseStore:
+class CaseStore(CaseTransitions, CaseAudit, CaseStatistics, CaseIdentities):
+    """The cases collection: routed events in (``upsert_routed``, ``apply_decision``),
+    corrections, scoping to a user; by job, in their own modules: the workflow's
+    writes (``casestore/transitions.py``), the audit trail (``casestore/audit.py``),
+    the dashboard (``casestore/statistics.py``), sealed identities
+    (``casestore/identities.py``)."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
         self.cases: Collection = db["cases"]
@@ -250,7 +256,7 @@ class CaseStore:
                 event["routed_at"],
             )
             update["$set"]["decided_by"] = event.get("decided_by") or "sistem"
-            _notify_redispatch(update, case, event["routed_at"])
+            notify_redispatch(update, case, event["routed_at"])
             if self.cases.update_one(unchanged(case), update).modified_count:
                 return True
         return False
@@ -316,43 +322,6 @@ class CaseStore:
         found = self.cases.find({"_id": {"$in": list(ids)}}, {"content_sha256": 1})
         return {case["_id"]: case.get("content_sha256") for case in found}
 
-    def reseal_identities(self, sealer: Sealer, batch: int = 500) -> dict[str, int]:
-        """Re-seal every stored reporter identity with the sealer's current key.
-
-        Idempotent (a token already sealed with the current key is left alone)
-        and safe beside live traffic: each update matches the token it read, so
-        it never overwrites a write made since. ``unreadable`` counts tokens no
-        key of the ring opens; they are left as they are.
-        """
-        counts = {"resealed": 0, "current": 0, "unreadable": 0}
-        updates: list[UpdateOne] = []
-
-        def flush() -> None:
-            if updates:
-                counts["resealed"] += self.cases.bulk_write(updates, ordered=False).modified_count
-                updates.clear()
-
-        for case in self.cases.find({"reporter_sealed": {"$ne": None}}, {"reporter_sealed": 1}):
-            token = case["reporter_sealed"]
-            if sealer.is_current(token):
-                counts["current"] += 1
-                continue
-            try:
-                fresh = sealer.reseal(token)
-            except ValueError:
-                counts["unreadable"] += 1
-                continue
-            updates.append(
-                UpdateOne(
-                    {"_id": case["_id"], "reporter_sealed": token},
-                    {"$set": {"reporter_sealed": fresh}},
-                )
-            )
-            if len(updates) >= batch:
-                flush()
-        flush()
-        return counts
-
     def scoped(self, user: User, query: dict | None = None) -> dict:
         parts = [p for p in (user.case_filter(), query or {}) if p]
         return {"$and": parts} if len(parts) > 1 else (parts[0] if parts else {})
@@ -386,265 +355,6 @@ class CaseStore:
             return {**parts[queue], **own}
         return {"$or": list(parts.values()), **own}
 
-    def ask(self, user: User, case_id: str, question: str, now: datetime | None = None) -> None:
-        """A request to the reporter for more information (``question`` masked by
-        the caller): recorded in the history, shown to the citizen and sent to the
-        reporter (outbox); no status change. Stale when the case changed meanwhile."""
-        now = now or datetime.now(UTC)
-        case = self.find_for(user, case_id)
-        if case is None:
-            raise LookupError(case_id)
-        public = f"unit meminta informasi tambahan: {question}"
-        entry = {
-            "status": case["status"],
-            "at": now,
-            "by": user.username,
-            "note": f"minta informasi: {question}",
-            "public_note": public,
-        }
-        update = add_notification(
-            {"$push": {"history": entry}}, case, "info_request", case["status"], public, now
-        )
-        self._change(user, case, update)
-        self.audit("info_request", case_id, user.username, question, {}, {}, now)
-
-    def change_status(
-        self, user: User, case_id: str, to: str, why: str, now: datetime | None = None
-    ) -> dict:
-        """A status change with its notification to the reporter, compare-and-set:
-        Stale when the case changed since it was read."""
-        now = now or datetime.now(UTC)
-        case = self.find_for(user, case_id)
-        if case is None:
-            raise LookupError(case_id)
-        if case.get("merged_into"):  # it follows its primary (casestore/merge.py)
-            raise TransitionError(
-                f"Aduan ini digabung ke {case['merged_into']}: ubah status pada aduan utama, "
-                "atau pisahkan dulu."
-            )
-        update = transition_update(case, to, user.username, why, now)
-        self._change(user, case, add_notification(update, case, "status", to, why, now))
-        self.audit(
-            "status", case_id, user.username, why, {"status": case["status"]}, {"status": to}, now
-        )
-        after = self.cases.find_one({"_id": case_id})
-        follow_primary(self.cases, after, update["$push"]["history"])
-        return after
-
-    def _change(self, user: User, case: dict, update: dict) -> None:
-        """Apply ``update`` only to the case exactly as read (``outbox.unchanged``)."""
-        if not self.cases.update_one(self.scoped(user, unchanged(case)), update).modified_count:
-            raise Stale(case["_id"])
-
-    def redispatch(
-        self,
-        user: User,
-        case: dict,
-        decision: dict,
-        reason: str,
-        now: datetime | None = None,
-    ) -> tuple[int, dict]:
-        """Give the case ``decision`` as its next decision version (``dispatch_update``);
-        returns (the new version, the decision's fields before) for the events.
-        Compare-and-set on the version and status the console showed: Stale when
-        someone changed the case meanwhile (two admins re-dispatching at once)."""
-        if not reason.strip():
-            raise ValueError("Alasan wajib diisi.")
-        now = now or datetime.now(UTC)
-        version = case.get("decision_version", 1) + 1
-        before = {k: case["decision"].get(k) for k in decision}
-        update = dispatch_update(case, decision, version, user.username, reason, now)
-        update["$set"]["decided_by"] = user.username
-        update["$push"]["overrides"] = {
-            "at": now,
-            "by": user.username,
-            "reason": reason.strip(),
-            "before": before,
-            "after": decision,
-            "version": version,
-        }
-        _notify_redispatch(update, case, now)
-        self._change(user, case, update)
-        self.audit("override", case["_id"], user.username, reason, before, decision, now)
-        return version, before
-
-    def apply_change(self, case: dict, update: dict, match: dict | None = None) -> dict:
-        """Apply one change built from ``case`` as read (an answer, a citizen's reply,
-        confirmation, dispute or rating, an automatic closure: one update dict each,
-        with its notification when the reporter must hear of it) with a
-        compare-and-set on the case as read (``outbox.unchanged``), plus ``match``;
-        Stale when nothing matched (someone changed the case meanwhile). The case after."""
-        query = {**unchanged(case), **(match or {})}
-        if not self.cases.update_one(query, update).matched_count:
-            raise Stale(case["_id"])
-        after = self.cases.find_one({"_id": case["_id"]})
-        if after.get("merged"):  # merged cases follow (casestore/merge.py)
-            follow_change(self.cases, case, after, update)
-        return after
-
-    def escalate_overdue(self, now: datetime | None = None) -> int:
-        """Flag overdue open cases once, record it, and show them to the tier above."""
-        now = now or datetime.now(UTC)
-        overdue = self.cases.find(
-            {
-                "status": {"$in": sorted(OPEN_STATUSES)},
-                "deadline_at": {"$lt": now},
-                "escalated": {"$ne": True},
-            }
-        )
-        n = 0
-        for case in overdue:
-            # a unit's "not our authority" waits for the hub, not for the tier above
-            above = unit_above(case["decision"]) if case["status"] != BUKAN_WEWENANG else None
-            note = f"lewat tenggat; dieskalasi ke {above or 'admin nasional'}"
-            update = add_notification(
-                {
-                    "$set": {"escalated": True, "escalated_to": above, "escalated_at": now},
-                    "$push": {
-                        "history": {
-                            "status": case["status"],
-                            "at": now,
-                            "by": "sistem",
-                            "note": note,
-                        }
-                    },
-                },
-                case,
-                "escalation",
-                case["status"],
-                "Batas waktu terlewati; aduan diteruskan ke "
-                f"{'unit di atasnya' if above else 'admin nasional'} untuk dipantau.",
-                now,
-            )
-            # compare-and-set: another worker got there first, or the case changed
-            # since it was read (the next round judges it again)
-            if not self.cases.update_one(unchanged(case), update).modified_count:
-                continue
-            self.audit("escalation", case["_id"], "sistem", note, {}, {"escalated_to": above}, now)
-            n += 1
-        return n
-
-    def pending_notifications(self, limit: int = 100) -> list[dict]:
-        """Cases with unsent outbox entries (``casestore/outbox.py``): each with its
-        pending entries under ``outbox`` and what the relay puts in the event."""
-        found = self.cases.find(
-            {PENDING: {"$gt": 0}}, {"outbox": 1, "privacy": 1, "reporter_sealed": 1}
-        ).limit(limit)
-        return [{**case, "outbox": pending_entries(case)} for case in found]
-
-    def mark_notification_sent(self, case_id: str, event_id: str, at: datetime) -> bool:
-        """Mark one outbox entry published; False when it already was (another relay)."""
-        match, update = sent_update(event_id, at)
-        return bool(self.cases.update_one({"_id": case_id, **match}, update).modified_count)
-
-    def audit(
-        self,
-        kind: str,
-        case_id: str,
-        by: str,
-        reason: str,
-        before: dict,
-        after: dict,
-        now: datetime | None = None,
-    ) -> None:
-        self.db["audit"].insert_one(
-            {
-                "kind": kind,
-                "case_id": case_id,
-                "by": by,
-                "reason": reason,
-                "before": before,
-                "after": after,
-                "at": now or datetime.now(UTC),
-            }
-        )
-
-    def audit_for(self, case_id: str) -> list[dict]:
-        return list(self.db["audit"].find({"case_id": case_id}).sort("at", ASCENDING))
-
-    def dashboard(self, user: User, now: datetime | None = None) -> dict:
-        """Volume, automatic-routing share, override rate per agency, SLA, overdue."""
-        now = now or datetime.now(UTC)
-        scope = self.scoped(user)
-        total = self.cases.count_documents(scope)
-        auto = self.cases.count_documents(self.scoped(user, {"auto_routed": True}))
-        open_q = {"status": {"$in": sorted(OPEN_STATUSES)}}
-        overdue = self.cases.count_documents(
-            self.scoped(user, {**open_q, "deadline_at": {"$lt": now}})
-        )
-        # compliance counts only what can be judged: cases answered (in time or
-        # not) and open cases already past their deadline; not open ones in time
-        answered = self.cases.count_documents(self.scoped(user, {"answered_at": {"$ne": None}}))
-        in_time = self.cases.count_documents(self.scoped(user, {"answered_in_time": True}))
-        late_open = self.cases.count_documents(
-            self.scoped(
-                user, {**open_q, "deadline_at": {"$lt": now}, "answered_at": {"$in": [None]}}
-            )
-        )
-        judged = answered + late_open
-        per_agency = list(
-            self.cases.aggregate(
-                [
-                    {"$match": scope},
-                    {
-                        "$group": {  # by the final routing, not the model's guess
-                            "_id": "$decision.agency",
-                            "cases": {"$sum": 1},
-                            "overridden": {"$sum": {"$cond": ["$overridden", 1, 0]}},
-                        }
-                    },
-                    {"$sort": {"cases": -1}},
-                ]
-            )
-        )
-        per_tier = list(
-            self.cases.aggregate(
-                [
-                    {"$match": scope},
-                    {"$group": {"_id": "$decision.tier", "cases": {"$sum": 1}}},
-                    {"$sort": {"cases": -1}},
-                ]
-            )
-        )
-        per_unit = list(
-            self.cases.aggregate(
-                [
-                    {"$match": scope},
-                    {
-                        "$group": {
-                            "_id": "$decision.unit_id",
-                            "name": {"$first": "$decision.unit_name"},
-                            "cases": {"$sum": 1},
-                        }
-                    },
-                    {"$sort": {"cases": -1}},
-                    {"$limit": 15},
-                ]
-            )
-        )
-        per_status = list(
-            self.cases.aggregate(
-                [
-                    {"$match": scope},
-                    {"$group": {"_id": "$status", "cases": {"$sum": 1}}},
-                    {"$sort": {"cases": -1}},
-                ]
-            )
-        )
-        for row in per_agency:
-            row["override_rate"] = round(row["overridden"] / row["cases"], 3) if row["cases"] else 0
-        return {
-            "total": total,
-            "auto_routed_share": round(auto / total, 3) if total else 0.0,
-            "overdue": overdue,
-            "sla_compliance": round(in_time / judged, 3) if judged else None,
-            "sla_judged": judged,
-            "per_agency": per_agency,
-            "per_tier": per_tier,
-            "per_unit": per_unit,
-            "per_status": per_status,
-        }
-
     def count(self, query: dict | None = None) -> int:
         return self.cases.count_documents(query or {})
 
@@ -663,19 +373,6 @@ def upsert_new(collection: Collection, ops: list[UpdateOne]) -> int:
         ):
             raise
         return exc.details.get("nUpserted", 0)
-
-
-class Stale(Exception):
-    """The case changed since it was read (another admin, another event)."""
-
-
-def _notify_redispatch(update: dict, case: dict, at: datetime) -> None:
-    """A re-dispatch the citizen sees (to another unit: the history's public line)
-    is also sent to the reporter; a correction within the same unit is not."""
-    public = update["$push"]["history"].get("public_note")
-    if public:
-        status = update["$set"].get("status", case["status"])
-        add_notification(update, case, "redispatch", status, public, at)
 
 
 def _refused(message: str | None, code: int | None) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.templating import Jinja2Templates
@@ -53,11 +54,22 @@ def services(request: Request) -> Services:
     return request.app.state.services
 
 
+# the dependencies routes declare, FastAPI's ``Annotated`` way (its full-stack template)
+ServicesDep = Annotated[Services, Depends(services)]
+
+
+def case_store(svc: ServicesDep) -> CaseStore:
+    return svc.store
+
+
+StoreDep = Annotated[CaseStore, Depends(case_store)]
+
+
 class LoginRequired(Exception):
     """Raised for console pages without a valid session; answered with a redirect."""
 
 
-def current_user(request: Request, svc: Services = Depends(services)) -> User:
+def current_user(request: Request, svc: ServicesDep) -> User:
     """The user of the request's server-side session (``casestore/sessions.py``).
 
     The cookie only names the session: an ended, idle or expired session, or
@@ -70,6 +82,9 @@ def current_user(request: Request, svc: Services = Depends(services)) -> User:
         request.session.clear()
         raise LoginRequired()
     return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
 
 
 def csrf_token(request: Request) -> str:
@@ -88,7 +103,7 @@ async def check_csrf(request: Request) -> None:
         raise HTTPException(403, "Token formulir tidak valid; muat ulang halaman dan coba lagi.")
 
 
-def intake_rate_limit(request: Request, svc: Services = Depends(services)) -> None:
+def intake_rate_limit(request: Request, svc: ServicesDep) -> None:
     """Public intake: at most N submissions per client address per minute (429 beyond)."""
     client = request.client.host if request.client else "unknown"
     retry = svc.limiter.hit(client)
@@ -100,7 +115,7 @@ def intake_rate_limit(request: Request, svc: Services = Depends(services)) -> No
         )
 
 
-async def signed_sms(request: Request, svc: Services = Depends(services)) -> SignedRequest:
+async def signed_sms(request: Request, svc: ServicesDep) -> SignedRequest:
     """The SMS webhook's caller: a gateway whose secret signed this very body
     (``web/sms.py``). Without a configured secret the webhook is off, not open."""
     if not svc.sms_gateways:
@@ -127,9 +142,7 @@ async def signed_sms(request: Request, svc: Services = Depends(services)) -> Sig
         ) from None
 
 
-def sms_rate_limit(
-    signed: SignedRequest = Depends(signed_sms), svc: Services = Depends(services)
-) -> SignedRequest:
+def sms_rate_limit(svc: ServicesDep, signed: SignedRequest = Depends(signed_sms)) -> SignedRequest:
     """At most N calls per gateway per minute: a gateway relays a whole country's
     SMS from a few addresses, so it is limited by its identity, not its address."""
     retry = svc.sms_limiter.hit(signed.gateway.name)

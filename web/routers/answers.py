@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from casestore.answers import AnswerError, AnswerTemplates, answer_update, clean_answer
 from casestore.store import Stale
 from casestore.users import User
-from web.deps import Services, check_csrf, current_user, services
+from web.deps import CurrentUser, ServicesDep, StoreDep, check_csrf
 from web.routers.console import _case_or_404, back, page
 
 router = APIRouter(tags=["console"], include_in_schema=False)
@@ -22,10 +22,10 @@ ADMINS_ONLY = "Hanya admin nasional dan koordinator wilayah yang dapat mengubah 
 @router.post("/admin/cases/{case_id}/answer", dependencies=[Depends(check_csrf)])
 def answer(
     case_id: str,
+    user: CurrentUser,
+    svc: ServicesDep,
     text: str = Form(""),
     template_id: str = Form(""),
-    user: User = Depends(current_user),
-    svc: Services = Depends(services),
 ) -> Response:
     """The unit's answer: shown to the citizen; the first of a stage is the status
     change to ditindaklanjuti. An empty text with a template chosen sends the
@@ -58,10 +58,10 @@ def _admin(user: User) -> None:
 @router.get("/admin/templat", response_class=HTMLResponse)
 def template_list(
     request: Request,
+    user: CurrentUser,
+    svc: ServicesDep,
     edit: str = "",
     error: str = "",
-    user: User = Depends(current_user),
-    svc: Services = Depends(services),
 ) -> HTMLResponse:
     _admin(user)
     templates = AnswerTemplates(svc.store.db)
@@ -80,12 +80,12 @@ def template_list(
 
 @router.post("/admin/templat", dependencies=[Depends(check_csrf)])
 def template_save(
+    user: CurrentUser,
+    svc: ServicesDep,
     agency: str = Form(""),
     title: str = Form(""),
     body: str = Form(""),
     template_id: str = Form(""),
-    user: User = Depends(current_user),
-    svc: Services = Depends(services),
 ) -> Response:
     _admin(user)
     if agency not in svc.router.taxonomy.agencies:
@@ -102,12 +102,10 @@ def template_save(
 
 
 @router.post("/admin/templat/{template_id}/hapus", dependencies=[Depends(check_csrf)])
-def template_delete(
-    template_id: str, user: User = Depends(current_user), svc: Services = Depends(services)
-) -> Response:
+def template_delete(template_id: str, user: CurrentUser, store: StoreDep) -> Response:
     _admin(user)
     try:
-        AnswerTemplates(svc.store.db).delete(user, template_id)
+        AnswerTemplates(store.db).delete(user, template_id)
     except LookupError:
         raise HTTPException(404, "Templat tidak ditemukan.") from None
     return RedirectResponse("/admin/templat", 303)

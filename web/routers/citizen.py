@@ -22,7 +22,14 @@ from casestore.public_view import case_for_reporter, citizen_history
 from casestore.workflow import DITINDAKLANJUTI, SELESAI, STATUS_LABELS
 from core.privacy import token_hash
 from streams.intake import IntakeError
-from web.deps import Services, check_csrf, csrf_token, intake_rate_limit, services, templates
+from web.deps import (
+    Services,
+    ServicesDep,
+    check_csrf,
+    csrf_token,
+    intake_rate_limit,
+    templates,
+)
 from web.routers.public import LABELS, find_for_reporter
 from web.uploads import attach_photos, checked_photos, read_uploads
 
@@ -59,13 +66,13 @@ def home(request: Request) -> HTMLResponse:
 )
 async def file_complaint(
     request: Request,
+    svc: ServicesDep,
     text: str = Form(""),
     region_hint: str = Form(""),
     privacy: str = Form("public"),
     name: str = Form(""),
     phone: str = Form(""),
     email: str = Form(""),
-    svc: Services = Depends(services),
 ) -> HTMLResponse:
     record = {
         "text": text if any(ch.isalnum() for ch in text) else "",
@@ -103,9 +110,9 @@ async def file_complaint(
 @router.get("/lacak", response_class=HTMLResponse)
 def follow(
     request: Request,
+    svc: ServicesDep,
     id: str = Query("", max_length=64),  # noqa: A002 - the form's field name
     token: str = Query("", max_length=100),
-    svc: Services = Depends(services),
 ) -> HTMLResponse:
     return _tracking_page(request, svc, id.strip(), token.strip())
 
@@ -118,13 +125,13 @@ def follow(
 def citizen_action(
     request: Request,
     action: str,
+    svc: ServicesDep,
     id: str = Form("", max_length=64),  # noqa: A002 - the form's field name
     token: str = Form("", max_length=100),
     text: str = Form(""),
     reason: str = Form(""),
     score: str = Form(""),
     comment: str = Form(""),
-    svc: Services = Depends(services),
 ) -> HTMLResponse:
     """The tracking page's forms: reply, confirm, dispute, rate; the same checks and
     messages as the API (``casestore.feedback.act``). The page is shown again with

@@ -30,7 +30,15 @@ from core.events import CaseOverridden, ComplaintSubmitted, routed_event
 from core.privacy import Sealer, mask_identifiers
 from routing_rules.regions import region_codes
 from streams.intake import IntakeError
-from web.deps import Services, check_csrf, csrf_token, current_user, services, templates
+from web.deps import (
+    CurrentUser,
+    Services,
+    ServicesDep,
+    StoreDep,
+    check_csrf,
+    csrf_token,
+    templates,
+)
 
 CHANGED_MEANWHILE = "Aduan ini baru saja diubah orang lain; periksa lalu coba lagi."
 router = APIRouter(tags=["console"])
@@ -82,9 +90,9 @@ def login_form(request: Request) -> HTMLResponse:
 @router.post("/login", dependencies=[Depends(check_csrf)])
 def login(
     request: Request,
+    svc: ServicesDep,
     username: str = Form(...),
     password: str = Form(...),
-    svc: Services = Depends(services),
 ) -> Response:
     address = request.client.host if request.client else "unknown"
     try:
@@ -105,7 +113,7 @@ def login(
 
 
 @router.post("/logout", dependencies=[Depends(check_csrf)])
-def logout(request: Request, svc: Services = Depends(services)) -> Response:
+def logout(request: Request, svc: ServicesDep) -> Response:
     """Ends every session of the user, not only this browser's: a copy of the
     cookie (or a session left open elsewhere) must not outlive the logout."""
     token = request.session.get("sid")
@@ -142,10 +150,10 @@ def page_link(request: Request, number: int) -> str:
 @router.get("/admin/triage", response_class=HTMLResponse)
 def triage(
     request: Request,
+    user: CurrentUser,
+    svc: ServicesDep,
     queue: str = "",
     page_number: int = Query(1, alias="page", ge=1, le=100_000),
-    user: User = Depends(current_user),
-    svc: Services = Depends(services),
 ) -> HTMLResponse:
     """Every case waiting for the hub, a page at a time, each with why it is there."""
     if queue not in TRIAGE_QUEUES:
@@ -171,13 +179,13 @@ def triage(
 @router.get("/admin/cases", response_class=HTMLResponse)
 def case_list(
     request: Request,
+    user: CurrentUser,
+    svc: ServicesDep,
     status: str = "",
     tier: str = "",
     agency: str = "",
     q: str = "",
     page_number: int = Query(1, alias="page", ge=1, le=100_000),
-    user: User = Depends(current_user),
-    svc: Services = Depends(services),
 ) -> HTMLResponse:
     query: dict = {}
     if status:
@@ -226,9 +234,9 @@ def _reporter_view(case: dict, user: User, sealer: Sealer) -> dict | None:
 def case_detail(
     request: Request,
     case_id: str,
+    user: CurrentUser,
+    svc: ServicesDep,
     error: str = "",
-    user: User = Depends(current_user),
-    svc: Services = Depends(services),
 ) -> HTMLResponse:
     case = _case_or_404(svc, user, case_id)
     tax = svc.router.taxonomy
@@ -271,13 +279,13 @@ def back(case_id: str, message: str = "") -> Response:
 @router.post("/admin/cases/{case_id}/override", dependencies=[Depends(check_csrf)])
 def override(
     case_id: str,
+    user: CurrentUser,
+    svc: ServicesDep,
     agency: str = Form(...),
     topic: str = Form(...),
     tier: str = Form(...),
     region: str = Form(""),
     reason: str = Form(""),
-    user: User = Depends(current_user),
-    svc: Services = Depends(services),
 ) -> Response:
     """Re-dispatch: the case gets a new decision version, the new unit a fresh
     deadline, the citizen a history line; a routed event tells the new unit's
@@ -401,10 +409,10 @@ def publish_redispatch(
 @router.post("/admin/cases/{case_id}/status", dependencies=[Depends(check_csrf)])
 def change_status(
     case_id: str,
+    user: CurrentUser,
+    svc: ServicesDep,
     to: str = Form(...),
     reason: str = Form(""),
-    user: User = Depends(current_user),
-    svc: Services = Depends(services),
 ) -> Response:
     _case_or_404(svc, user, case_id)
     if not user.may_redispatch and to not in LIAISON_STATUSES:
@@ -423,9 +431,9 @@ def change_status(
 @router.post("/admin/cases/{case_id}/ask", dependencies=[Depends(check_csrf)])
 def ask_for_information(
     case_id: str,
+    user: CurrentUser,
+    svc: ServicesDep,
     question: str = Form(""),
-    user: User = Depends(current_user),
-    svc: Services = Depends(services),
 ) -> Response:
     """The unit (or an admin) asks the reporter for more information: a history
     line the citizen sees on the tracking page; the status does not change."""
@@ -440,20 +448,20 @@ def ask_for_information(
 
 
 @router.get("/admin/entry", response_class=HTMLResponse)
-def entry_form(request: Request, user: User = Depends(current_user)) -> HTMLResponse:
+def entry_form(request: Request, user: CurrentUser) -> HTMLResponse:
     return page(request, "entry.html", user, receipt=None, error=None)
 
 
 @router.post("/admin/entry", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
 def entry(
     request: Request,
+    user: CurrentUser,
+    svc: ServicesDep,
     text: str = Form(""),
     region_hint: str = Form(""),
     privacy: str = Form("public"),
     reporter_name: str = Form(""),
     reporter_phone: str = Form(""),
-    user: User = Depends(current_user),
-    svc: Services = Depends(services),
 ) -> HTMLResponse:
     """Complaints received on paper or by phone: the same intake as every channel."""
     record = {
@@ -476,16 +484,14 @@ def entry(
 
 
 @router.get("/admin/dashboard", response_class=HTMLResponse)
-def dashboard(
-    request: Request, user: User = Depends(current_user), svc: Services = Depends(services)
-) -> HTMLResponse:
+def dashboard(request: Request, user: CurrentUser, store: StoreDep) -> HTMLResponse:
     # model health is national: the model serves every region
-    health = MonitoringStore(svc.store.db).latest_run() if user.is_national else None
+    health = MonitoringStore(store.db).latest_run() if user.is_national else None
     return page(
         request,
         "dashboard.html",
         user,
-        stats=svc.store.dashboard(user),
+        stats=store.dashboard(user),
         health=health,
         STATUS_LABELS=STATUS_LABELS,
     )

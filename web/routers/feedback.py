@@ -16,7 +16,7 @@ from casestore import feedback
 from casestore.public_view import case_for_reporter
 from casestore.workflow import STATUS_LABELS
 from core.privacy import token_hash
-from web.deps import Services, intake_rate_limit, services
+from web.deps import Services, ServicesDep, intake_rate_limit
 
 router = APIRouter(prefix="/api/v1", tags=["public"], dependencies=[Depends(intake_rate_limit)])
 NOT_FOUND = "Aduan tidak ditemukan (aduan baru tercatat beberapa detik setelah dikirim)."
@@ -81,8 +81,8 @@ def _act(
 def reply(
     tracking_id: str,
     body: ReplyIn,
+    svc: ServicesDep,
     x_lapor_token: str | None = Header(None),
-    svc: Services = Depends(services),
 ) -> ActionOut:
     """Add information or reply to the unit (masked; the status stays)."""
     return _act(svc, tracking_id, body, x_lapor_token, "reply")
@@ -92,8 +92,8 @@ def reply(
 def confirm(
     tracking_id: str,
     body: TokenIn,
+    svc: ServicesDep,
     x_lapor_token: str | None = Header(None),
-    svc: Services = Depends(services),
 ) -> ActionOut:
     """Accept the unit's answer (ditindaklanjuti -> selesai)."""
     return _act(svc, tracking_id, body, x_lapor_token, "confirm")
@@ -103,8 +103,8 @@ def confirm(
 def dispute(
     tracking_id: str,
     body: DisputeIn,
+    svc: ServicesDep,
     x_lapor_token: str | None = Header(None),
-    svc: Services = Depends(services),
 ) -> ActionOut:
     """Dispute the unit's answer with a reason (ditindaklanjuti -> dibuka_kembali:
     back to the same unit with a fresh deadline, counted against it)."""
@@ -115,8 +115,8 @@ def dispute(
 def rate(
     tracking_id: str,
     body: RatingIn,
+    svc: ServicesDep,
     x_lapor_token: str | None = Header(None),
-    svc: Services = Depends(services),
 ) -> ActionOut:
     """Rate the handling 1-5 with an optional comment, once, when the case is selesai."""
     return _act(svc, tracking_id, body, x_lapor_token, "rating")

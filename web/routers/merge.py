@@ -6,8 +6,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException
 from fastapi.responses import Response
 
 from casestore.merge import MergeError, merge, split
-from casestore.users import User
-from web.deps import Services, check_csrf, current_user, services
+from web.deps import CurrentUser, ServicesDep, check_csrf
 from web.routers.console import _case_or_404, back
 
 router = APIRouter(tags=["console"], include_in_schema=False)
@@ -17,10 +16,10 @@ ADMINS_ONLY = "Hanya admin nasional atau koordinator wilayah yang dapat menggabu
 @router.post("/admin/cases/{case_id}/merge", dependencies=[Depends(check_csrf)])
 def merge_related(
     case_id: str,
+    user: CurrentUser,
+    svc: ServicesDep,
     others: list[str] = Form([]),
     reason: str = Form(""),
-    user: User = Depends(current_user),
-    svc: Services = Depends(services),
 ) -> Response:
     """Merge the chosen related cases into this one (the primary)."""
     _case_or_404(svc, user, case_id)
@@ -38,9 +37,9 @@ def merge_related(
 @router.post("/admin/cases/{case_id}/split", dependencies=[Depends(check_csrf)])
 def split_merged(
     case_id: str,
+    user: CurrentUser,
+    svc: ServicesDep,
     reason: str = Form(""),
-    user: User = Depends(current_user),
-    svc: Services = Depends(services),
 ) -> Response:
     """ "Pisahkan": this case runs on its own again."""
     _case_or_404(svc, user, case_id)

@@ -25,7 +25,7 @@ from casestore.workflow import STATUS_LABELS
 from classifier.glossary import glossary
 from core.taxonomy import taxonomy
 from streams.intake import IntakeError
-from web.deps import Services, intake_rate_limit, services
+from web.deps import ServicesDep, intake_rate_limit
 from web.uploads import attach_photos, checked_photos, read_uploads
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
@@ -167,7 +167,7 @@ def _request_record(form: dict, fmt: str) -> dict:
 
 
 @router.post("/requests.{fmt}", dependencies=[Depends(intake_rate_limit)])
-async def create_request(fmt: str, request: Request, svc: Services = Depends(services)) -> Response:
+async def create_request(fmt: str, request: Request, svc: ServicesDep) -> Response:
     """A new complaint from a registered client (``api_key``), through the same
     intake as every channel; the model routes it by its text like any other."""
     fmt = _format(fmt)
@@ -257,7 +257,7 @@ def _date(value: str | None, name: str, fmt: str) -> datetime | None:
 
 
 @router.get("/requests.{fmt}")
-def list_requests(fmt: str, request: Request, svc: Services = Depends(services)) -> Response:
+def list_requests(fmt: str, request: Request, svc: ServicesDep) -> Response:
     """Filters of the spec: service_request_id (a comma list; alone decides),
     service_code, start_date, end_date (default: the last 90 days), status."""
     fmt = _format(fmt)
@@ -290,7 +290,7 @@ def list_requests(fmt: str, request: Request, svc: Services = Depends(services))
 
 
 @router.get("/requests/{service_request_id}.{fmt}")
-def get_request(service_request_id: str, fmt: str, svc: Services = Depends(services)) -> Response:
+def get_request(service_request_id: str, fmt: str, svc: ServicesDep) -> Response:
     fmt = _format(fmt)
     found = public_cases(svc.store.cases, ids=[service_request_id], limit=1)
     if not found:  # unknown and confidential answer alike
@@ -300,7 +300,7 @@ def get_request(service_request_id: str, fmt: str, svc: Services = Depends(servi
 
 
 @router.get("/media/{service_request_id}/{number}")
-def media(service_request_id: str, number: int, svc: Services = Depends(services)) -> Response:
+def media(service_request_id: str, number: int, svc: ServicesDep) -> Response:
     """A public complaint's photo (``media_url``); anonim and rahasia ones answer
     404 like an unknown id. Stripped of EXIF at intake (casestore/photos.py)."""
     photo_id = public_photo(svc.store.cases, service_request_id, number)

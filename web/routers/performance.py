@@ -7,12 +7,17 @@ import csv
 import io
 from datetime import UTC, date, datetime, time, timedelta
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from casestore.performance import GROUPINGS, performance
-from casestore.users import User
-from web.deps import Services, csrf_token, current_user, services, templates
+from web.deps import (
+    CurrentUser,
+    Services,
+    ServicesDep,
+    csrf_token,
+    templates,
+)
 
 router = APIRouter(include_in_schema=False)
 DEFAULT_DAYS = 30
@@ -103,12 +108,12 @@ def _csv(rows: list[dict]) -> Response:
 @router.get("/admin/kinerja", response_class=HTMLResponse)
 def admin_performance(
     request: Request,
+    user: CurrentUser,
+    svc: ServicesDep,
     by: str = Query("unit"),
     dari: date | None = Query(None),
     sampai: date | None = Query(None),
     format: str = Query("html"),  # noqa: A002 - the query parameter's name
-    user: User = Depends(current_user),
-    svc: Services = Depends(services),
 ) -> Response:
     figures = _figures(svc, by, dari, sampai, svc.store.scoped(user))
     if format == "csv":
@@ -120,11 +125,11 @@ def admin_performance(
 @router.get("/statistik", response_class=HTMLResponse)
 def public_performance(
     request: Request,
+    svc: ServicesDep,
     by: str = Query("agency"),
     dari: date | None = Query(None),
     sampai: date | None = Query(None),
     format: str = Query("html"),  # noqa: A002 - the query parameter's name
-    svc: Services = Depends(services),
 ) -> Response:
     """The same figures for everyone: counts and times only, never a case."""
     figures = _figures(svc, by, dari, sampai, {})

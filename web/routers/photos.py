@@ -8,12 +8,11 @@ complaint's photos, through Open311 ``media_url`` (``web/routers/open311.py``).
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Path
+from fastapi import APIRouter, HTTPException, Path
 from fastapi.responses import Response
 
 from casestore.photos import MAX_PHOTOS
-from casestore.users import User
-from web.deps import Services, current_user, services
+from web.deps import CurrentUser, ServicesDep
 from web.routers.console import _case_or_404
 
 router = APIRouter(tags=["console"], include_in_schema=False)
@@ -22,9 +21,9 @@ router = APIRouter(tags=["console"], include_in_schema=False)
 @router.get("/admin/cases/{case_id}/photos/{number}")
 def case_photo(
     case_id: str,
+    user: CurrentUser,
+    svc: ServicesDep,
     number: int = Path(ge=1, le=MAX_PHOTOS),
-    user: User = Depends(current_user),
-    svc: Services = Depends(services),
 ) -> Response:
     case = _case_or_404(svc, user, case_id)
     ids = case.get("photo_ids") or []

@@ -25,7 +25,7 @@ from casestore.workflow import STATUS_LABELS
 from core.privacy import token_hash
 from streams.intake import IdConflict, IntakeError, stored_lookup
 from web import sms
-from web.deps import Services, intake_rate_limit, services, sms_rate_limit
+from web.deps import Services, ServicesDep, intake_rate_limit, sms_rate_limit
 from web.sms import SignedRequest, privacy_keyword
 from web.uploads import attach_photos, checked_photos, read_uploads
 
@@ -138,7 +138,7 @@ def _publish(  # noqa: ANN202
     response_model=Accepted,
     dependencies=[Depends(intake_rate_limit)],
 )
-def submit_complaint(body: ComplaintIn, svc: Services = Depends(services)) -> Accepted:
+def submit_complaint(body: ComplaintIn, svc: ServicesDep) -> Accepted:
     """File a complaint. Intake publishes to Kafka only; routing happens downstream."""
     record = body.model_dump()  # a structured region hint stays a dict for intake
     receipt = _publish(svc, record, body.channel)
@@ -160,13 +160,13 @@ def submit_complaint(body: ComplaintIn, svc: Services = Depends(services)) -> Ac
     },
 )
 async def submit_with_photos(
+    svc: ServicesDep,
     complaint: str = Form(
         ..., description="The complaint as JSON, the same object as POST /complaints takes"
     ),
     photos: list[UploadFile] = File(
         [], description="Up to 3 photos (JPEG, PNG or WebP, each at most 5 MB, 25 megapixels)"
     ),
-    svc: Services = Depends(services),
 ) -> Accepted:
     """File a complaint with photos, as a mobile app uploads: ``multipart/form-data``
     with a ``complaint`` part (JSON) and up to three ``photos`` parts. One bad photo
@@ -245,9 +245,9 @@ def find_for_reporter(svc: Services, tracking_id: str, token: str | None) -> dic
 )
 def lookup(
     tracking_id: str,
+    svc: ServicesDep,
     token: str | None = Query(None, description="Secret token of a rahasia complaint"),
     x_lapor_token: str | None = Header(None),
-    svc: Services = Depends(services),
 ) -> ComplaintStatus:
     """Status and history; never the reporter's identity. A tracking id the system
     issued answers from the start (``diterima`` until its case is stored,
@@ -279,9 +279,17 @@ def lookup(
     )
 
 
+class SmsReply(BaseModel):
+    tracking_id: str
+    privacy: str
+    secret_token: str | None = None
+    reply: str = Field(description="The text the gateway sends back to the citizen (Indonesian)")
+
+
 @router.post(
     "/sms",
     tags=["channels"],
+    response_model=SmsReply,
     responses={
         401: {"description": "Tanda tangan gateway tidak ada, salah, atau kedaluwarsa"},
         503: {"description": "Kanal SMS belum diaktifkan (LAPOR_SMS_SECRET kosong)"},
@@ -289,9 +297,9 @@ def lookup(
 )
 def sms_gateway(
     body: SmsIn,
+    svc: ServicesDep,
     signed: SignedRequest = Depends(sms_rate_limit),
-    svc: Services = Depends(services),
-) -> dict:
+) -> SmsReply:
     """SMS 1708 gateway webhook: ``{"from": "0812...", "message": "BANJAR jalan rusak ..."}``,
     signed by the gateway (``X-Lapor-Timestamp``, ``X-Lapor-Signature``: see README).
     A message starting ``RAHASIA`` or ``ANONIM`` is filed with that privacy; the
@@ -318,9 +326,9 @@ def sms_gateway(
         )
     else:
         reply = f"Aduan Anda diterima. No. lacak {receipt.tracking_id}. Terima kasih."
-    return {
-        "tracking_id": receipt.tracking_id,
-        "privacy": privacy,
-        "secret_token": receipt.secret_token,
-        "reply": reply,
-    }
+    return SmsReply(
+        tracking_id=receipt.tracking_id,
+        privacy=privacy,
+        secret_token=receipt.secret_token,
+        reply=reply,
+    )

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from casestore.deliveries import SMS, DeliveryStore
-from web.deps import Services, services, sms_rate_limit
+from web.deps import Services, ServicesDep, sms_rate_limit
 from web.sms import SignedRequest
 
 router = APIRouter(prefix="/api/v1/sms/outbox", tags=["channels"])
@@ -68,8 +68,8 @@ def deliveries(svc: Services) -> DeliveryStore:
 @router.post("/fetch", response_model=FetchOut, responses=SIGNED)
 def fetch(
     body: FetchIn,
+    svc: ServicesDep,
     signed: SignedRequest = Depends(sms_rate_limit),
-    svc: Services = Depends(services),
 ) -> FetchOut:
     """Take up to ``limit`` SMS to send, leased to this gateway."""
     taken = deliveries(svc).fetch_sms(
@@ -83,8 +83,8 @@ def fetch(
 @router.post("/ack", response_model=AckOut, responses=SIGNED)
 def ack(
     body: AckIn,
+    svc: ServicesDep,
     signed: SignedRequest = Depends(sms_rate_limit),
-    svc: Services = Depends(services),
 ) -> AckOut:
     """Report what was sent, and what can never be sent (with the reason)."""
     store, now = deliveries(svc), svc.clock()
