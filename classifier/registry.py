@@ -222,3 +222,42 @@ def promote(
         MODEL_NAME, version, "held_out_agency_macro_f1", f"{candidate_f1:.4f}"
     )
     return GateResult(version, current, candidate_f1, champion_f1, True, forced)
+
+
+def retrain(
+    client: MlflowClient,
+    records: list[dict],
+    source: str,
+    *,
+    gate: bool,
+    force: bool = False,
+    by: str = "cli",
+) -> tuple[ComplaintModel, dict]:
+    """The one training orchestration, for ``lapor train`` and notebook 02: train
+    the Pipeline on ``records``, log the run and register the candidate (held-out
+    split of :func:`classifier.corpus.split_corpus`), then promote it. The first
+    model of a registry always becomes champion; after that, with ``gate`` the
+    candidate goes through :func:`promote` (refused when worse, unless ``force``),
+    without it the result says how to promote it by hand. Returns the model and a
+    summary (registered version, champion before, held-out size, gate)."""
+    from classifier.corpus import split_corpus
+    from classifier.train import train_model
+
+    train, held_out = split_corpus(records)
+    model = train_model(records)
+    version = log_training_run(model, train, held_out, source)
+    before = champion_version(client)
+    result: dict = {
+        "registered_version": version,
+        "champion_before": before,
+        "held_out": len(held_out),
+        "gate": None,
+    }
+    if before is None or gate:
+        try:
+            result["gate"] = promote(client, version, held_out, force=force, by=by).to_dict()
+        except PromotionRefused as exc:
+            result["gate"] = {"promoted": False, "refused": str(exc)}
+    else:
+        result["next"] = f"lapor model promote {version}"
+    return model, result

@@ -92,34 +92,30 @@ def serving_model(settings: Settings):  # noqa: ANN201
 
 
 def train_and_register(settings: Settings, extra: Path | None = None) -> dict:
-    from classifier.corpus import load_seed_corpus, read_records, split_corpus
-    from classifier.registry import (
-        champion_version,
-        configure,
-        log_training_run,
-        promote,
-    )
-    from classifier.train import train_model
+    """``lapor train``: the seed corpus (plus an export's corrections), through the
+    registry's one orchestration (``classifier.registry.retrain``); the first model
+    becomes champion, later ones wait for ``lapor model promote``."""
+    from classifier.corpus import load_seed_corpus, read_records
+    from classifier.registry import configure, retrain
 
     records = load_seed_corpus()
     if extra is not None:
         records += [r for r in read_records(extra) if r.get("text")]
-    model = train_model(records)
-    model.save(settings.model_path)
     client = configure(settings.mlflow_uri, settings.state_dir)
-    train, valid = split_corpus(records)
-    version = log_training_run(model, train, valid, "seed+export" if extra else "seed")
+    model, run = retrain(
+        client, records, "seed+export" if extra else "seed", gate=False, by="first-model"
+    )
+    model.save(settings.model_path)
     result = {
-        "registered_version": version,
+        "registered_version": run["registered_version"],
         "path": str(settings.model_path),
         **model.trained_on,
         **{k: v for k, v in model.metrics.items() if k not in ("per_topic_f1", "confusions")},
     }
-    if champion_version(client) is None:
-        gate = promote(client, version, valid, by="first-model")
-        result["promoted"] = gate.to_dict()
-    else:
-        result["next"] = f"lapor model promote {version}"
+    if run["gate"] is not None:
+        result["promoted"] = run["gate"]
+    if "next" in run:
+        result["next"] = run["next"]
     return result
 
 
