@@ -113,6 +113,19 @@ def case_for_reporter(cases: Collection, tracking_id: str, token_digest: str | N
     return case
 
 
+def case_for_actor(cases: Collection, tracking_id: str, token_digest: str | None) -> dict | None:
+    """The case its reporter may act on (reply, confirm, dispute, rate), or None:
+    the tracking id *and* the digest of the token its receipt gave, for every case
+    filed with one, since a public case's tracking id is public (Open311 lists
+    it); a case filed without a token (a bulk import, e-mail, an older case) by its
+    id alone. A wrong or missing token answers exactly like an unknown id."""
+    case = cases.find_one({"_id": tracking_id}) if tracking_id else None
+    expected = (case or {}).get("access_token_hash")
+    if expected and not (token_digest and secrets.compare_digest(token_digest, expected)):
+        return None
+    return case
+
+
 def reporter_lookup(
     cases: Collection,
     dead_letters: DeadLetterStore,

@@ -175,7 +175,9 @@ def submit_records(settings: Settings, records: list[dict], progress: bool = Tru
         task = bar.add_task("submitting", total=len(records))
         for number, record in enumerate(records, 1):
             try:
-                ids.append(intake.submit(record, stored=stored.get).tracking_id)
+                # a bulk import hands no token back: its public cases are acted on by id
+                receipt = intake.submit(record, stored=stored.get, reporter_token=False)
+                ids.append(receipt.tracking_id)
             except IdConflict as exc:
                 conflicts += 1
                 rejected.append((number, f"{exc}; dead-lettered, not stored"))

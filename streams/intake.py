@@ -39,8 +39,8 @@ StoredContent = Callable[[str], str | None]
 
 @dataclass(frozen=True)
 class Receipt:
-    """What the citizen gets back: the tracking id and, for a confidential
-    complaint, the secret token without which nobody can look it up."""
+    """What the citizen gets back: the tracking id and the secret token, the key to
+    act on the case (and, for a confidential complaint, to see it at all)."""
 
     tracking_id: str
     secret_token: str | None = None
@@ -144,18 +144,30 @@ class Intake:
         self.tracking = tracking
 
     def reserve(
-        self, record: Mapping[str, Any], secret_token: str | None = None
+        self,
+        record: Mapping[str, Any],
+        secret_token: str | None = None,
+        reporter_token: bool = True,
     ) -> tuple[dict, str | None]:
-        """The record with the id it will be published under, and its secret token
-        (rahasia only): a tagged tracking id when it brings none. A channel that
-        stores something under the id before publishing (photos) reserves first and
-        passes the token on to :meth:`submit`."""
-        token = None
-        if record.get("privacy") == "rahasia":
-            token = secret_token or secrets.token_urlsafe(16)
+        """The record with the id it will be published under, and its secret token:
+        a tagged tracking id when it brings none. A channel that stores something
+        under the id before publishing (photos) reserves first and passes the token
+        on to :meth:`submit`.
+
+        Every complaint filed by its reporter gets a token (``reporter_token``): the
+        key to act on the case (reply, confirm, dispute, rate), since a public
+        complaint's tracking id is public (Open311 lists it); a rahasia complaint's
+        token is also needed to see it, and its tracking tag covers the token. A
+        channel that cannot hand a token back (a bulk import, the e-mail channel's
+        replayed messages) files without one for a public complaint: its case is
+        acted on by id, as before."""
+        token = secret_token
+        rahasia = record.get("privacy") == "rahasia"
+        if token is None and (rahasia or reporter_token):
+            token = secrets.token_urlsafe(16)
         record = dict(record)
         if not record.get("id") and self.tracking is not None:
-            record["id"] = self.tracking.issue(token_hash(token) if token else None)
+            record["id"] = self.tracking.issue(token_hash(token) if rahasia else None)
         return record, token
 
     def submit(
@@ -165,6 +177,7 @@ class Intake:
         wait: float = 0,
         stored: StoredContent | None = None,
         secret_token: str | None = None,
+        reporter_token: bool = True,
     ) -> Receipt:
         """Publish one complaint; with ``wait`` > 0, block until the broker has it
         (acks=all), so the citizen's receipt means the complaint is safe.
@@ -176,10 +189,11 @@ class Intake:
         it with reason ``id_conflict``, so it is recorded, never lost. A conflict
         with a complaint still in flight is found by the sink alone.
 
-        A rahasia complaint gets a random secret token, or ``secret_token`` when the
-        channel derives one (a retried SMS must get the token of its first try)."""
+        The complaint gets a random secret token (:meth:`reserve`), or
+        ``secret_token`` when the channel derives one (a retried SMS must get the
+        token of its first try)."""
         own_id = bool(record.get("id"))
-        record, token = self.reserve(record, secret_token)
+        record, token = self.reserve(record, secret_token, reporter_token)
         event = build_submission(record, self.sealer, default_channel, token)
         before = stored(event.complaint_id) if stored and own_id else None
         future = self.producer.send(

@@ -58,7 +58,11 @@ class MailIntake:
             if photos and self.photos is not None:
                 record["photo_ids"] = self.photos.put(record["id"], photos)
         # intake compares with what was read once here
-        receipt = self.intake.submit(record, "email", PUBLISH_TIMEOUT, lambda _: before)
+        # no token for a public complaint: a redelivered message must be acknowledged
+        # with what the first one was, and a random token cannot be
+        receipt = self.intake.submit(
+            record, "email", PUBLISH_TIMEOUT, lambda _: before, reporter_token=False
+        )
         if before is None:  # a message delivered twice is acknowledged once
             self._acknowledge(complaint, receipt.tracking_id, refused)
         return Taken(receipt.tracking_id, replay=before is not None, refused=refused)

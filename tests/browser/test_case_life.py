@@ -71,6 +71,10 @@ def test_the_case_life_from_filing_to_rating(
     )
     click_and_wait(browser, browser.find_element(By.ID, "kirim"))
     tracking = browser.find_element(By.ID, "tracking-id").text
+    # the receipt's token is the reporter's key to act on the case; its link carries it
+    key = browser.find_element(By.ID, "secret-token").text
+    follow = browser.find_element(By.ID, "follow-link").get_attribute("href")
+    assert follow.endswith(f"/lacak?id={tracking}&token={key}")
     assert wait_for_cases(stack_settings, [tracking], timeout=120) == 1
 
     # the admin writes a template, notes the unit's figures, dispatches the case
@@ -124,7 +128,7 @@ def test_the_case_life_from_filing_to_rating(
 
     # the citizen disputes on /lacak
     browser.delete_all_cookies()
-    browser.get(f"{server}/lacak?id={tracking}")
+    browser.get(f"{server}/lacak?id={tracking}&token={key}")
     assert "Pipa sudah diperbaiki" in browser.find_element(By.ID, "answers").text
     browser.find_element(By.ID, "reason").send_keys("Air masih belum mengalir di gang kami")
     click_and_wait(browser, browser.find_element(By.ID, "dispute-submit"))
@@ -141,7 +145,7 @@ def test_the_case_life_from_filing_to_rating(
 
     # the citizen confirms and rates
     browser.delete_all_cookies()
-    browser.get(f"{server}/lacak?id={tracking}")
+    browser.get(f"{server}/lacak?id={tracking}&token={key}")
     assert "Katup di gang" in browser.find_element(By.ID, "answers").text
     click_and_wait(browser, browser.find_element(By.ID, "confirm-submit"))
     assert browser.find_element(By.ID, "status").text == "Selesai"

@@ -86,6 +86,8 @@ def filed(citizen, stack_settings, store, privacy: str = "public") -> tuple[str,
     store.cases.update_one(
         {"_id": tracking, "status": "menunggu_verifikasi"}, {"$set": {"status": "terdisposisi"}}
     )
+    if privacy != "rahasia":  # this test's reporter acts with its receipt's token
+        citizen.headers["X-Lapor-Token"] = token
     return tracking, token
 
 
@@ -103,7 +105,15 @@ def refused(response, status: int, words: str) -> None:
 def test_answer_with_a_template_then_the_citizen_replies_confirms_and_rates(
     citizen, staff, store, stack_settings
 ):
-    tracking, _ = filed(citizen, stack_settings, store)
+    tracking, key = filed(citizen, stack_settings, store)
+    # the id alone (public: Open311 lists it) acts on nothing; a wrong token neither
+    for wrong in ({}, {"X-Lapor-Token": "bukan-token"}):
+        keyless = citizen.post(
+            f"/api/v1/complaints/{tracking}/replies",
+            json={"text": "bukan pelapornya"},
+            headers={"X-Lapor-Token": "", **wrong},
+        )
+        assert keyless.status_code == 404, keyless.text
     # an admin writes the agency's template; a liaison may not
     client, token = staff[LIAISON]
     assert client.get("/admin/templat").status_code == 403
@@ -305,7 +315,7 @@ def test_the_rating_is_written_once_even_when_two_requests_race(store):
 def test_the_tracking_pages_forms_need_their_token_and_share_the_intake_limit(
     stack_settings, citizen, staff, store
 ):
-    tracking, _ = filed(citizen, stack_settings, store)
+    tracking, key = filed(citizen, stack_settings, store)
     answered(staff, store, tracking)
     page = citizen.get(f"/lacak?id={tracking}")
     assert 'id="dispute-form"' in page.text and 'id="confirm-form"' in page.text
@@ -313,21 +323,32 @@ def test_the_tracking_pages_forms_need_their_token_and_share_the_intake_limit(
     forged = citizen.post("/lacak/tanggapan", data={"id": tracking, "text": "tanpa token"})
     assert forged.status_code == 403
     empty = citizen.post(
-        "/lacak/sanggah", data={"id": tracking, "reason": " ", "csrf_token": form_token}
+        "/lacak/sanggah",
+        data={"id": tracking, "reason": " ", "csrf_token": form_token, "token": key},
     )
     assert empty.status_code == 422 and "Alasan sanggahan wajib diisi" in empty.text
+    # a public case's id is public (Open311 lists it): without the receipt's token
+    # nobody acts on it, and the answer is the unknown id's
+    keyless = citizen.post(
+        "/lacak/tanggapan",
+        data={"id": tracking, "text": "bukan pelapornya", "csrf_token": form_token},
+    )
+    assert keyless.status_code == 404 and 'id="not-found"' in keyless.text
     sent = citizen.post(
         "/lacak/tanggapan",
-        data={"id": tracking, "text": "Rumah saya no 12", "csrf_token": form_token},
+        data={"id": tracking, "text": "Rumah saya no 12", "csrf_token": form_token, "token": key},
     )
     assert sent.status_code == 200 and "Tanggapan Anda terkirim" in sent.text
     assert store.cases.find_one({"_id": tracking})["replies"][0]["text"] == "Rumah saya no 12"
-    other = citizen.post("/lacak/hapus", data={"id": tracking, "csrf_token": form_token})
+    other = citizen.post(
+        "/lacak/hapus", data={"id": tracking, "csrf_token": form_token, "token": key}
+    )
     assert other.status_code == 404 and "Tindakan tidak dikenal" in other.text
 
     # every citizen action counts against the same per-address limit as intake
     address = f"10.250.{uuid.uuid4().int % 250}.9"
     with make_client(stack_settings, client_address=address, intake_rate_per_minute=2) as tight:
+        tight.headers["X-Lapor-Token"] = key
         codes = [
             tight.post(f"/api/v1/complaints/{tracking}/replies", json={"text": "x"}).status_code
             for _ in range(3)

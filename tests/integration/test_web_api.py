@@ -24,7 +24,8 @@ def test_submit_then_follow_the_complaint(web_client, stack_settings):
     )
     assert r.status_code == 201, r.text
     tracking = r.json()["tracking_id"]
-    assert r.json()["secret_token"] is None
+    # a public complaint's token is its reporter's key to act on it (its id is public)
+    assert r.json()["secret_token"]
     assert wait_for_cases(stack_settings, [tracking], timeout=120) == 1
     got = web_client.get(f"/api/v1/complaints/{tracking}")
     assert got.status_code == 200

@@ -137,8 +137,9 @@ def test_a_privacy_keyword_sets_the_privacy(stack_settings, worker, store, messa
             assert token and token in body["reply"]
             assert c.get(f"/api/v1/complaints/{tracking}").status_code == 404
             assert c.get(f"/api/v1/complaints/{tracking}?token={token}").status_code == 200
-        else:
-            assert body["secret_token"] is None
+        else:  # still a token: the reporter's key to reply to and rate the case
+            assert body["secret_token"] and body["secret_token"] in body["reply"]
+            assert c.get(f"/api/v1/complaints/{tracking}").status_code == 200
 
 
 def test_a_keyword_alone_is_no_complaint(stack_settings):

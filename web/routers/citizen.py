@@ -18,7 +18,7 @@ from kafka.errors import KafkaError
 from starlette.concurrency import run_in_threadpool
 
 from casestore import feedback
-from casestore.public_view import case_for_reporter, citizen_history
+from casestore.public_view import case_for_actor, citizen_history
 from casestore.workflow import DITINDAKLANJUTI, SELESAI, STATUS_LABELS
 from core.privacy import token_hash
 from streams.intake import IntakeError
@@ -104,7 +104,14 @@ async def file_complaint(
         return again(422, EMPTY_TEXT)
     except KafkaError:
         return again(503, "Layanan sedang sibuk; aduan belum tersimpan. Coba lagi sebentar lagi.")
-    return _page(request, "warga_home.html", receipt=receipt, error=None, form={})
+    return _page(
+        request,
+        "warga_home.html",
+        receipt=receipt,
+        privacy=record.get("privacy"),
+        error=None,
+        form={},
+    )
 
 
 @router.get("/lacak", response_class=HTMLResponse)
@@ -137,7 +144,7 @@ def citizen_action(
     messages as the API (``casestore.feedback.act``). The page is shown again with
     the outcome (no redirect: the token stays out of the address bar)."""
     tracking_id, token = id.strip(), token.strip()
-    case = case_for_reporter(svc.store.cases, tracking_id, token_hash(token) if token else None)
+    case = case_for_actor(svc.store.cases, tracking_id, token_hash(token) if token else None)
     if case is None:
         return _tracking_page(request, svc, tracking_id, token)
     if action not in ACTIONS:

@@ -1,8 +1,10 @@
 """The citizen's side in the JSON API: reply, confirm, dispute, rate a complaint.
 
-Bound to the tracking id, plus the secret token for a rahasia complaint (in the
-body or the ``X-Lapor-Token`` header); without it a rahasia complaint answers
-exactly like an unknown id (404). The same checks and messages as the tracking
+Bound to the tracking id plus the secret token the receipt gave (in the body or
+the ``X-Lapor-Token`` header): a public complaint's tracking id is public (Open311
+lists it), so the id alone lets nobody act on a case filed with a token; a
+missing or wrong token answers exactly like an unknown id (404)
+(``casestore.public_view.case_for_actor``). The same checks and messages as the tracking
 page's forms (``casestore.feedback.act``) and the same rate limit as intake; no
 CSRF (no cookie is involved).
 """
@@ -13,7 +15,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from casestore import feedback
-from casestore.public_view import case_for_reporter
+from casestore.public_view import case_for_actor
 from casestore.workflow import STATUS_LABELS
 from core.privacy import token_hash
 from web.deps import Services, ServicesDep, intake_rate_limit
@@ -27,14 +29,14 @@ MESSAGES = {
     "rating": "Terima kasih atas penilaian Anda.",
 }
 REFUSALS = {
-    404: {"description": "Aduan tidak ditemukan (atau token aduan rahasia salah)"},
+    404: {"description": "Aduan tidak ditemukan (atau token salah)"},
     409: {"description": "Status aduan tidak mengizinkan tindakan ini (pesan menjelaskan)"},
 }
 
 
 class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    token: str | None = Field(None, max_length=100, description="Token rahasia (aduan rahasia)")
+    token: str | None = Field(None, max_length=100, description="Token dari tanda terima aduan")
 
 
 class ReplyIn(TokenIn):
@@ -61,7 +63,7 @@ def _act(
     svc: Services, tracking_id: str, body: TokenIn, header: str | None, action: str
 ) -> ActionOut:
     given = body.token or header
-    case = case_for_reporter(svc.store.cases, tracking_id, token_hash(given) if given else None)
+    case = case_for_actor(svc.store.cases, tracking_id, token_hash(given) if given else None)
     if case is None:
         raise HTTPException(404, NOT_FOUND)
     fields = body.model_dump(exclude={"token"})

@@ -199,8 +199,10 @@ async def create_request(fmt: str, request: Request, svc: ServicesDep) -> Respon
             503, "layanan sedang sibuk; aduan belum tersimpan, coba lagi", fmt
         ) from None
     notice = "Aduan diterima dan akan diteruskan ke instansi yang berwenang."
-    if receipt.secret_token:
+    if record.get("privacy") == "rahasia":
         notice += f" Aduan rahasia: simpan token {receipt.secret_token} untuk memantau aduan."
+    elif receipt.secret_token:
+        notice += f" Simpan token {receipt.secret_token} untuk menanggapi dan menilai aduan."
     body = [
         {"service_request_id": receipt.tracking_id, "service_notice": notice, "account_id": None}
     ]

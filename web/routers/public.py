@@ -96,7 +96,9 @@ class ComplaintIn(BaseModel):
 class Accepted(BaseModel):
     tracking_id: str
     secret_token: str | None = Field(
-        None, description="Only for rahasia complaints: needed to look the complaint up."
+        None,
+        description="The reporter's key: needed to reply to, confirm, dispute or rate the "
+        "complaint, and for a rahasia complaint to look it up at all. Shown once.",
     )
     message: str
 
@@ -311,7 +313,7 @@ def sms_gateway(
             f"Tulis isi aduan setelah kata {privacy.upper()}, misalnya: {privacy.upper()} "
             "BANJAR jalan rusak di desa ...",
         )
-    token = sms.secret_token(signed) if privacy == "rahasia" else None
+    token = sms.secret_token(signed)  # derived: a retried SMS gets its first token
     record = {  # tagged like every id the hub issues (core/tracking.py)
         "id": svc.tracking.tagged(sms.tracking_id(signed), token_hash(token) if token else None),
         "text": text,
@@ -319,13 +321,16 @@ def sms_gateway(
         "reporter": {"phone": body.sender},
     }
     receipt = _publish(svc, record, "sms", secret_token=token)
-    if receipt.secret_token:
+    if privacy == "rahasia":
         reply = (
             f"Aduan RAHASIA diterima. No. lacak {receipt.tracking_id}, token "
             f"{receipt.secret_token}. Simpan token ini: tanpa token aduan tidak dapat dilihat."
         )
     else:
-        reply = f"Aduan Anda diterima. No. lacak {receipt.tracking_id}. Terima kasih."
+        reply = (
+            f"Aduan Anda diterima. No. lacak {receipt.tracking_id}, token "
+            f"{receipt.secret_token} (untuk menanggapi/menilai). Terima kasih."
+        )
     return SmsReply(
         tracking_id=receipt.tracking_id,
         privacy=privacy,
