@@ -145,8 +145,8 @@ def citizen_action(
     the outcome (no redirect: the token stays out of the address bar)."""
     tracking_id, token = id.strip(), token.strip()
     case = case_for_actor(svc.store.cases, tracking_id, token_hash(token) if token else None)
-    if case is None:
-        return _tracking_page(request, svc, tracking_id, token)
+    if case is None:  # unknown, or not this reporter's (no or wrong token): alike
+        return _page(request, "warga_lacak.html", 404, case=None, tracking_id=tracking_id)
     if action not in ACTIONS:
         return _tracking_page(request, svc, tracking_id, token, "", "Tindakan tidak dikenal.", 404)
     fields = {"text": text, "reason": reason, "score": score, "comment": comment}
