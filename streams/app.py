@@ -21,6 +21,7 @@ import asyncio
 import base64
 import hashlib
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -120,48 +121,42 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
     async def prepare_store() -> None:
         await asyncio.get_running_loop().run_in_executor(loop_executor, store.ensure_indexes)
 
-    @app.timer(interval=settings.escalation_seconds)
-    async def escalate_overdue() -> None:
-        """Overdue cases become visible one tier up; idempotent, so any number of
-        workers may run it."""
+    async def store_round(fn: Callable[[], int], skipped: str, done: str) -> None:
+        """One round of an idempotent store job on a timer (any number of workers
+        may run it): in a thread; a store outage skips the round, the next retries."""
         try:
-            n = await asyncio.get_running_loop().run_in_executor(
-                loop_executor, store.escalate_overdue
-            )
+            n = await asyncio.get_running_loop().run_in_executor(loop_executor, fn)
         except PyMongoError as exc:
-            log.warning("escalation skipped this round: %s", exc)
+            log.warning("%s skipped this round: %s", skipped, exc)
             return
         if n:
-            log.warning("escalated %d overdue case(s)", n)
+            log.warning(done, n)
+
+    @app.timer(interval=settings.escalation_seconds)
+    async def escalate_overdue() -> None:
+        """Overdue cases become visible one tier up."""
+        await store_round(store.escalate_overdue, "escalation", "escalated %d overdue case(s)")
 
     @app.timer(interval=settings.photo_cleanup_seconds)
     async def remove_orphan_photos() -> None:
         """Photos whose complaint never became a case, older than 72 hours
-        (``casestore/photos.py``); idempotent like the escalation."""
+        (``casestore/photos.py``)."""
         photos = PhotoStore(store.db)
-        try:
-            n = await asyncio.get_running_loop().run_in_executor(
-                loop_executor, photos.remove_orphans, store.cases
-            )
-        except PyMongoError as exc:
-            log.warning("orphan photo cleanup skipped this round: %s", exc)
-            return
-        if n:
-            log.warning("removed %d orphan photo(s)", n)
+        await store_round(
+            lambda: photos.remove_orphans(store.cases),
+            "orphan photo cleanup",
+            "removed %d orphan photo(s)",
+        )
 
     @app.timer(interval=settings.auto_close_seconds)
     async def close_unanswered() -> None:
         """Answered cases without a reply from the citizen by their ``auto_close_at``
-        close themselves (casestore/feedback.py); idempotent, like escalation."""
-        try:
-            n = await asyncio.get_running_loop().run_in_executor(
-                loop_executor, lambda: auto_close_due(store, datetime.now(UTC))
-            )
-        except PyMongoError as exc:
-            log.warning("automatic closing skipped this round: %s", exc)
-            return
-        if n:
-            log.warning("closed %d answered case(s) without a reply", n)
+        close themselves (casestore/feedback.py)."""
+        await store_round(
+            lambda: auto_close_due(store, datetime.now(UTC)),
+            "automatic closing",
+            "closed %d answered case(s) without a reply",
+        )
 
     async def publish_notification(key: bytes, value: bytes) -> None:
         await (await app.producer.send(settings.topic_notifications, key, value, None, None, None))

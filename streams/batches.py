@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -27,7 +28,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 log = logging.getLogger("lapor.worker")
 
 
-class BatchConsumer:
+class BatchConsumer(ABC):
     """Subclasses implement :meth:`handle`; ``after`` (optional) receives what
     ``handle`` returned, once the batch is committed (work beside the stage)."""
 
@@ -41,8 +42,9 @@ class BatchConsumer:
         self.consumer, self.batch_size, self.within = consumer, batch_size, within
         self.after = after
 
+    @abstractmethod
     async def handle(self, records: list[ConsumerRecord]) -> list[str]:
-        raise NotImplementedError
+        """Do the stage's work for one batch; returns what ``after`` receives."""
 
     async def run(self) -> None:
         await self.consumer.start()
