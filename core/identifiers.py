@@ -104,6 +104,8 @@ NOT_NAMES = (
     "peserta penerima korban pemilik penghuni penyewa pembeli penjual pengusaha pengguna "
     "penumpang pasien perangkat ketua kepala sekretaris bendahara pengurus anggota staf "
     "petugas pejabat kepada yth dengan hormat "
+    # money and units a sentence may go on with ("saya Rp 50.000 ...": found by Hypothesis)
+    "rp idr usd kg km "
     # institutions named after "atas nama" / "saya," (a scam "atas nama Bea Cukai")
     "bea cukai badan dinas kementerian kemenkes kemendikbud kementrian pln pdam bpjs bpn "
     "samsat polres polsek polda kejaksaan kejari pengadilan kpk ombudsman kpu bawaslu "
