@@ -174,10 +174,15 @@ def champion_version(client: MlflowClient) -> str | None:
         return None
 
 
+def version_label(version: str) -> str:
+    """The one version format: what a served model, its routed events and cases carry."""
+    return f"{MODEL_NAME}/{version}"
+
+
 def load_version(version: str) -> ComplaintModel:
     pyfunc = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}/{version}")
     model: ComplaintModel = pyfunc.unwrap_python_model().model
-    model.version = f"{MODEL_NAME}/{version}"
+    model.version = version_label(version)
     return model
 
 
@@ -246,6 +251,7 @@ def retrain(
     train, held_out = split_corpus(records)
     model = train_model(records)
     version = log_training_run(model, train, held_out, source)
+    model.version = version_label(version)
     before = champion_version(client)
     result: dict = {
         "registered_version": version,

@@ -47,11 +47,14 @@ def tune_threshold(
 
 
 def train_model(records: list[dict], version: str | None = None) -> ComplaintModel:
-    """Fit on the training split, tune the triage threshold on the validation split."""
+    """Fit on the training split, tune the triage threshold on the validation split.
+
+    The label of a model not yet registered is ``candidate-<time>``; only the
+    registry gives a served model its version (``complaint-router/N``)."""
     train, valid = split_corpus(records)
     started = time.perf_counter()
     pipeline = fit_pipeline([r["text"] for r in train], [labels_of(r)[1] for r in train])
-    model = ComplaintModel(pipeline, version or time.strftime("local-%Y%m%d%H%M%S"))
+    model = ComplaintModel(pipeline, version or time.strftime("candidate-%Y%m%d%H%M%S"))
     predictions = model.predict([r["text"] for r in valid])
     model.threshold = tune_threshold(
         predictions, [labels_of(r)[0] for r in valid], [r.get("register") or "" for r in valid]

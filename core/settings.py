@@ -227,14 +227,6 @@ class Settings(BaseSettings):
         ]
 
     @property
-    def model_dir(self) -> Path:
-        return self.state_dir / "models"
-
-    @property
-    def model_path(self) -> Path:
-        return self.model_dir / "complaint-router.joblib"
-
-    @property
     def reporter_key_file(self) -> Path:
         return self.state_dir / "reporter.key"
 

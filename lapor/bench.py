@@ -9,13 +9,14 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
 
 from classifier.corpus import load_seed_corpus
-from classifier.model import load_model
+from classifier.model import ComplaintModel
 
 
 def _texts(n: int) -> list[str]:
@@ -28,7 +29,11 @@ def _rate(n: int, seconds: float) -> float:
 
 
 def bench_classify(
-    model_path: Path, n: int = 3000, batch: int = 500, naive_n: int = 40, passes: int = 5
+    load: Callable[[], ComplaintModel],
+    n: int = 3000,
+    batch: int = 500,
+    naive_n: int = 40,
+    passes: int = 5,
 ) -> dict:
     """Full pipeline vs bare vectoriser+model vs stock-Sastrawi one-at-a-time.
 
@@ -39,7 +44,7 @@ def bench_classify(
     """
     texts = _texts(n)
     rss = psutil.Process(os.getpid()).memory_info().rss
-    model = load_model(model_path)  # fresh: empty stemming cache
+    model = load()  # fresh: empty stemming cache
     gc.collect()
     model_mb = (psutil.Process(os.getpid()).memory_info().rss - rss) / 2**20
 

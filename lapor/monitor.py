@@ -337,8 +337,8 @@ class Serving:
     """The version the workers serve: its label on cases, registry version, trained when."""
 
     label: str
-    registry_version: str | None
-    trained_at: datetime | None
+    registry_version: str
+    trained_at: datetime
 
 
 def run_record(result: dict, serving: Serving) -> dict:
@@ -406,13 +406,11 @@ def log_to_mlflow(run: dict, serving: Serving) -> str:
             artifact_location=_artifact_location(client),
         )
     )
-    model_id = None
-    if serving.registry_version:
-        model_id = logged_model_id(client, serving.registry_version)
+    model_id = logged_model_id(client, serving.registry_version)
     tags = {
         "serving_version": serving.label,
-        "registered_model_name": MODEL_NAME if serving.registry_version else "",
-        "registered_model_version": serving.registry_version or "",
+        "registered_model_name": MODEL_NAME,
+        "registered_model_version": serving.registry_version,
         "latest_period": run.get("latest_period") or "",
         "flags": ",".join(sorted({f["code"] for f in run["flags"]})) or "none",
     }
@@ -424,15 +422,14 @@ def log_to_mlflow(run: dict, serving: Serving) -> str:
         mlflow.log_metrics(mlflow_metrics(run), model_id=model_id)
         mlflow.log_text(json.dumps(run, default=str, indent=1), "monitoring.json")
         run_id = active.info.run_id
-    if serving.registry_version:
-        q = run.get("quality") or {}
-        for key, value in (
-            ("monitor_last_run", run_id),
-            ("monitor_flags", tags["flags"]),
-            ("live_auto_routed_precision", q.get("auto_routed_precision")),
-            ("live_labelled", run["labelled"]),
-        ):
-            client.set_model_version_tag(MODEL_NAME, serving.registry_version, key, str(value))
+    q = run.get("quality") or {}
+    for key, value in (
+        ("monitor_last_run", run_id),
+        ("monitor_flags", tags["flags"]),
+        ("live_auto_routed_precision", q.get("auto_routed_precision")),
+        ("live_labelled", run["labelled"]),
+    ):
+        client.set_model_version_tag(MODEL_NAME, serving.registry_version, key, str(value))
     return run_id
 
 
@@ -458,28 +455,19 @@ def _artifact_location(client) -> str | None:  # noqa: ANN001
 
 
 def serving(settings: Settings) -> Serving | None:
-    """The champion in the registry, else the local model file (as the workers choose)."""
-    from classifier.model import load_model
-    from classifier.registry import MODEL_NAME, champion_version, configure
+    """The registry's champion (what the workers serve), or None when there is none."""
+    from classifier.registry import MODEL_NAME, champion_version, configure, version_label
 
     client = configure(settings.mlflow_uri, settings.state_dir)
     champion = champion_version(client)
-    if champion:
-        created = client.get_model_version(MODEL_NAME, champion).creation_timestamp
-        return Serving(
-            f"{MODEL_NAME}/{champion}", champion, datetime.fromtimestamp(created / 1000, UTC)
-        )
-    if settings.model_path.exists():
-        mtime = settings.model_path.stat().st_mtime
-        return Serving(
-            load_model(settings.model_path).version, None, datetime.fromtimestamp(mtime, UTC)
-        )
-    return None
+    if champion is None:
+        return None
+    created = client.get_model_version(MODEL_NAME, champion).creation_timestamp
+    return Serving(version_label(champion), champion, datetime.fromtimestamp(created / 1000, UTC))
 
 
 def model_lookup(settings: Settings) -> Callable[[str], object | None]:
-    """Version label on a case -> that model (registry or local file), or None."""
-    from classifier.model import load_model
+    """Version label on a case (``complaint-router/N``) -> that registry version, or None."""
     from classifier.registry import MODEL_NAME, load_version
 
     cache: dict[str, object | None] = {}
@@ -493,9 +481,6 @@ def model_lookup(settings: Settings) -> Callable[[str], object | None]:
                     model = load_version(number)
                 except Exception:  # noqa: BLE001 - a deleted version: quality figures only
                     model = None
-            elif settings.model_path.exists():
-                local = load_model(settings.model_path)
-                model = local if local.version == version else None
             cache[version] = model
         return cache[version]
 

@@ -86,7 +86,7 @@ def ensure_model(settings: Settings, source=None) -> str:  # noqa: ANN001
 
 
 def serving_model(settings: Settings):  # noqa: ANN201
-    """The model the workers serve right now (champion, else the local file)."""
+    """The model the workers serve right now: the registry's champion."""
     source = model_source(settings)
     return source.load(ensure_model(settings, source))
 
@@ -105,10 +105,9 @@ def train_and_register(settings: Settings, extra: Path | None = None) -> dict:
     model, run = retrain(
         client, records, "seed+export" if extra else "seed", gate=False, by="first-model"
     )
-    model.save(settings.model_path)
     result = {
         "registered_version": run["registered_version"],
-        "path": str(settings.model_path),
+        "model_version": model.version,
         **model.trained_on,
         **{k: v for k, v in model.metrics.items() if k not in ("per_topic_f1", "confusions")},
     }

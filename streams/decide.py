@@ -3,12 +3,11 @@ and ``lapor route`` (which runs it without Kafka)."""
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from classifier.model import ComplaintModel, Prediction, load_model
+from classifier.model import ComplaintModel, Prediction
 from core.settings import Settings
 from routing_rules.engine import Router, RoutingDecision
 from streams.intake import region_hint_text
@@ -21,38 +20,35 @@ class Routed:
 
 
 class ModelSource:
-    """Where the serving model comes from: the registry's ``champion`` when there is
-    one, else the locally trained model file (development, first run)."""
+    """Where the serving model comes from: the MLflow registry's ``champion`` and
+    nothing else, so every worker, ``lapor route``, the benchmarks and the monitor
+    serve the same version and every case records it as ``complaint-router/N``.
+    There is no file fallback: a registry without a champion means no model
+    (``lapor train`` registers the first one and makes it champion)."""
 
-    def __init__(self, model_path: Path, mlflow_uri: str | None, state_dir: Path) -> None:
+    def __init__(self, mlflow_uri: str | None, state_dir: Path) -> None:
         from classifier.registry import configure
 
-        self.model_path = model_path
         self.client = configure(mlflow_uri, state_dir)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ModelSource:
-        return cls(settings.model_path, settings.mlflow_uri, settings.state_dir)
+        return cls(settings.mlflow_uri, settings.state_dir)
 
     def current(self) -> ComplaintModel:
         """The model served right now (the caller ensures there is one)."""
         return self.load(self.version())
 
     def version(self) -> str | None:
+        """The champion's registry version number, or None when there is none."""
         from classifier.registry import champion_version
 
-        champion = champion_version(self.client)
-        if champion:
-            return f"registry:{champion}"
-        if self.model_path.exists():
-            return f"file:{os.stat(self.model_path).st_mtime_ns}"
-        return None
+        return champion_version(self.client)
 
     def load(self, version: str) -> ComplaintModel:
         from classifier.registry import load_version
 
-        kind, _, ref = version.partition(":")
-        return load_version(ref) if kind == "registry" else load_model(self.model_path)
+        return load_version(version)
 
 
 class ModelHolder:
@@ -63,7 +59,7 @@ class ModelHolder:
         self.source, self.check_every = source, check_every
         self._version = source.version()
         if self._version is None:
-            raise FileNotFoundError("no model: run `lapor train` first")
+            raise LookupError("no champion in the model registry: run `lapor train` first")
         self.model: ComplaintModel = source.load(self._version)
         self._checked = time.monotonic()
 

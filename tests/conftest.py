@@ -31,7 +31,23 @@ def trained_model(seed_records) -> ComplaintModel:
 
 
 @pytest.fixture(scope="session")
-def stack_env(tmp_path_factory, trained_model) -> dict[str, str]:
+def registry_uri(tmp_path_factory, trained_model, seed_records) -> str:
+    """An MLflow registry whose champion is the session's trained model: the only
+    place workers take a model from. Registered and promoted the way ``lapor train``
+    does it; the session's stacks (and the fault tests' private ones) share it."""
+    from classifier.corpus import split_corpus
+    from classifier.registry import configure, log_training_run, promote
+
+    root = tmp_path_factory.mktemp("mlflow")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    client = configure(uri, root)
+    train, held_out = split_corpus(seed_records)
+    promote(client, log_training_run(trained_model, train, held_out, "test"), held_out, by="test")
+    return uri
+
+
+@pytest.fixture(scope="session")
+def stack_env(tmp_path_factory, registry_uri) -> dict[str, str]:
     """Environment for a session-wide stack; child processes get it too."""
     state = tmp_path_factory.mktemp("lapor-state")
     run = uuid.uuid4().hex[:8]
@@ -42,6 +58,7 @@ def stack_env(tmp_path_factory, trained_model) -> dict[str, str]:
         env["LAPOR_TOPIC_OVERRIDDEN"] = f"test.{run}.overridden"
         env["LAPOR_TOPIC_NOTIFICATIONS"] = f"test.{run}.notifications"
         env["LAPOR_WORKER_ID"] = f"lapor-test-{run}"
+    env["LAPOR_MLFLOW_URI"] = registry_uri
     env["LAPOR_BATCH_WITHIN"] = "0.2"
     env["LAPOR_SMS_SECRET"] = SMS_SECRET  # tests sign SMS webhook calls with it
     env["LAPOR_MODEL_CHECK_SECONDS"] = "1"
@@ -53,7 +70,6 @@ def stack_env(tmp_path_factory, trained_model) -> dict[str, str]:
     env["LAPOR_INTAKE_RATE_PER_MINUTE"] = "100000"
     settings = Settings(**{k[len("LAPOR_") :].lower(): v for k, v in env.items()})
     stack.up(settings)
-    trained_model.save(settings.model_path)
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     yield env

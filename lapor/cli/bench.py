@@ -28,8 +28,9 @@ def bench_classify(
     from lapor.bench import bench_classify as run
 
     settings = get_settings()
-    operations.ensure_model(settings)
-    result = run(settings.model_path, n=n, batch=batch, passes=passes)
+    version = operations.ensure_model(settings)
+    source = operations.model_source(settings)
+    result = run(lambda: source.load(version), n=n, batch=batch, passes=passes)
     if as_json:
         sys.stdout.write(json.dumps(result) + "\n")
         return

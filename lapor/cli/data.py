@@ -60,7 +60,7 @@ def dataset_export(
         from lapor.monitor import serving
 
         current = serving(settings)
-        if current is None or current.trained_at is None:
+        if current is None:
             raise fail("no model is served yet: nothing to compare with (lapor train)")
         since = current.trained_at
     seed = (

@@ -100,12 +100,28 @@ def browser():
 
 
 def click_and_wait(browser, element):
-    """Click something that loads a new page and wait until the old one is gone."""
-    from selenium.webdriver.support import expected_conditions
+    """Click something that loads a new page and wait until the old one is gone.
+
+    Like ``expected_conditions.staleness_of``, but ChromeDriver asked about an
+    element while the new document replaces the old one can also answer "Node with
+    given id does not belong to the document": that, too, means the old page is gone.
+    """
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
+    def old_page_gone(_driver) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+        return False
+
     element.click()
-    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(element))
+    WebDriverWait(browser, 10).until(old_page_gone)
 
 
 def login(browser, server, username, password):

@@ -39,11 +39,23 @@ def test_new_champion_reaches_the_running_worker(
     stack_settings, worker, store, seed_records, trained_model
 ):
     client = configure(stack_settings.mlflow_uri, stack_settings.state_dir)
+    before = champion_version(client)
+    assert before  # the registry is where the worker's model comes from: never a file
+    ids = submit_records(
+        stack_settings,
+        [{"id": "LL-BEFORE", "text": "air pdam mati di Kab. Bantul"}],
+        progress=False,
+    )
+    assert wait_for_cases(stack_settings, ids, timeout=120) == 1
+    case = store.cases.find_one({"_id": "LL-BEFORE"})
+    assert case["prediction"]["model_version"] == f"{MODEL_NAME}/{before}"
+
     train, valid = split_corpus(seed_records)
     version = log_training_run(trained_model, train, valid)
-    assert champion_version(client) is None
+    assert version != before and champion_version(client) == before
     promote(client, version, valid, by="test")
     assert champion_version(client) == version
+    time.sleep(2 * stack_settings.model_check_seconds)  # the worker's next registry check
 
     ids = submit_records(
         stack_settings, [{"id": "LL-AFTER", "text": "air pdam mati di Kab. Bantul"}], progress=False

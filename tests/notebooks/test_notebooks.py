@@ -37,8 +37,10 @@ def last_output(nb: nbformat.NotebookNode) -> str:
 @pytest.fixture(autouse=True)
 def own_tracking_store(monkeypatch):
     """mlflow.set_tracking_uri() exports MLFLOW_TRACKING_URI; earlier tests in the
-    session must not point the notebook kernels at their store."""
+    session must not point the notebook kernels at their store, nor the session
+    registry's LAPOR_MLFLOW_URI (each notebook is given its state directory)."""
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("LAPOR_MLFLOW_URI", raising=False)
 
 
 def test_explore_notebook(stack_settings, tmp_path):
@@ -89,7 +91,8 @@ def test_monitor_notebook_plots_the_weekly_figures(stack_settings, worker, tmp_p
     ids = submit_records(stack_settings, records, progress=False)
     assert wait_for_cases(stack_settings, ids, timeout=120) == len(ids)
     nb = run_notebook("03-monitor.ipynb", {"STATE_DIR": str(stack_settings.state_dir),
-                                           "MONGODB_DB": stack_settings.mongodb_db}, tmp_path)
+                                           "MONGODB_DB": stack_settings.mongodb_db,
+                                           "MLFLOW_URI": stack_settings.mlflow_uri}, tmp_path)
     summary = last_output(nb)
     assert "'serving_version':" in summary and "'periods':" in summary
     images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]

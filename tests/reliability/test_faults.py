@@ -33,15 +33,15 @@ pytestmark = [
 
 
 @pytest.fixture
-def private_stack(tmp_path, trained_model, monkeypatch):
+def private_stack(tmp_path, registry_uri, monkeypatch):
     state = tmp_path / "state"
     monkeypatch.setenv("LAPOR_STATE_DIR", str(state))
     monkeypatch.setenv("LAPOR_BATCH_WITHIN", "0.2")
     monkeypatch.setenv("LAPOR_BATCH_SIZE", "200")
     monkeypatch.delenv("LAPOR_MONGODB_DB", raising=False)
+    monkeypatch.setenv("LAPOR_MLFLOW_URI", registry_uri)  # the session's champion
     settings = Settings()
     record = stack.up(settings)
-    trained_model.save(settings.model_path)
     procs: list[subprocess.Popen] = []
     yield settings, record, procs
     for proc in procs:  # workers, and parts restarted by a test (stopped with their children)

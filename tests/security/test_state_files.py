@@ -1,6 +1,6 @@
 """The state directory is the owner's alone (issue 15): ``.lapor/`` holds the
 reporter and session keys, the demo admin's password, the broker's and the
-store's data, the models and the logs. After a real ``lapor demo`` (started
+store's data, the model registry and the logs. After a real ``lapor demo`` (started
 with the usual umask 022, as from a shell), every directory under it is 0700
 and every file 0600."""
 
@@ -66,7 +66,7 @@ def test_a_demo_leaves_nothing_readable_by_others(tmp_path, seed_records):
         assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
         names = {p.name for p in state.iterdir()}
         assert {"stack.json", "reporter.key", "demo-login.txt", "worker.log"} <= names, names
-        assert {"kafka", "mongodb", "models"} <= names, names
+        assert {"kafka", "mongodb", "mlflow.db", "mlartifacts"} <= names, names
         assert loose(state) == []
     finally:
         lapor(state, "down")
