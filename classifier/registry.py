@@ -186,6 +186,33 @@ def load_version(version: str) -> ComplaintModel:
     return model
 
 
+def list_versions(client: MlflowClient) -> list[dict]:
+    """Every registered version, newest first: what an operator checks before and
+    after ``lapor model promote`` (which one serves, how each did, where it came from)."""
+    from datetime import UTC, datetime
+
+    champion = champion_version(client)
+    rows = []
+    for mv in client.search_model_versions(f"name='{MODEL_NAME}'"):
+        run = client.get_run(mv.run_id) if mv.run_id else None
+        metrics, params = (run.data.metrics, run.data.params) if run else ({}, {})
+        rows.append(
+            {
+                "version": str(mv.version),
+                "label": version_label(str(mv.version)),
+                "champion": str(mv.version) == champion,
+                "registered_at": datetime.fromtimestamp(
+                    mv.creation_timestamp / 1000, UTC
+                ).isoformat(timespec="seconds"),
+                "data_source": params.get("data_source"),
+                "agency_macro_f1": metrics.get("agency_macro_f1"),
+                "topic_macro_f1": metrics.get("topic_macro_f1"),
+                "promoted_by": mv.tags.get("promoted_by"),
+            }
+        )
+    return sorted(rows, key=lambda r: int(r["version"]), reverse=True)
+
+
 @dataclass
 class GateResult:
     candidate: str

@@ -28,6 +28,28 @@ def train(
     out.print_json(json.dumps(operations.train_and_register(get_settings(), extra)))
 
 
+@model_app.command("list")
+def model_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Registered versions, newest first; the champion is what every worker serves."""
+    from classifier.registry import configure, list_versions
+
+    settings = get_settings()
+    rows = list_versions(configure(settings.mlflow_uri, settings.state_dir))
+    if as_json:
+        sys.stdout.write("".join(json.dumps(r) + "\n" for r in rows))
+        return
+    if not rows:
+        raise fail("no registered model yet: lapor train")
+    columns = [
+        *("version", "champion", "registered_at"),
+        *("data_source", "agency_macro_f1", "promoted_by"),
+    ]
+    rows = [{**r, "champion": "*" if r["champion"] else ""} for r in rows]
+    print_table("complaint-router", columns, [[r[c] or "" for c in columns] for r in rows])
+
+
 @model_app.command("promote")
 def model_promote(
     version: str,

@@ -172,3 +172,24 @@ def test_export_and_train_commands(stack_env, tmp_path):
     summary = json.loads(run.stdout)
     assert summary["by_provenance"]["seed"] >= 48 * 60
     assert summary["rows"] == len(out.read_text().splitlines())
+
+
+def test_model_list_shows_the_registry_the_workers_serve_from(stack_env, stack_settings):
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-m", "lapor.cli", "model", "list", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    rows = [json.loads(line) for line in run.stdout.splitlines()]
+    client = configure(stack_settings.mlflow_uri, stack_settings.state_dir)
+    assert [r["version"] for r in rows if r["champion"]] == [champion_version(client)]
+    assert [int(r["version"]) for r in rows] == sorted(
+        (int(r["version"]) for r in rows), reverse=True
+    )
+    assert all(r["label"] == f"{MODEL_NAME}/{r['version']}" for r in rows)
+    assert all(r["agency_macro_f1"] > 0 for r in rows)
