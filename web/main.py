@@ -9,8 +9,9 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,8 +27,8 @@ from core.settings import Settings
 from core.tracking import TrackingIds
 from routing_rules.engine import Router
 from streams.intake import Intake, make_producer
+from web import error_pages
 from web.deps import LoginRequired, Services
-from web.errors import validation_detail
 from web.ratelimit import IntakeLimiter
 from web.routers import (
     answers,
@@ -274,9 +275,8 @@ def create_app(
     async def to_login(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse("/login", status_code=303)
 
-    @app.exception_handler(RequestValidationError)
-    async def readable_422(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(validation_detail(exc.errors()), status_code=422)
+    app.add_exception_handler(StarletteHTTPException, error_pages.http_error)
+    app.add_exception_handler(RequestValidationError, error_pages.validation_error)
 
     app.add_middleware(
         BodyLimit,
