@@ -16,19 +16,22 @@ message per event and channel.
                          or ``max_attempts`` tries): the dead-letter state
     none     skipped     the reporter left no contact (anonim, rahasia without one)
 
-The e-mail address is never stored: the delivery keeps the sealed identity and
-the notifier opens it when it sends. An SMS's number is in clear only while the
-gateway has to read it (``queued``); it is removed when the message is
-acknowledged or dead.
+No contact is stored in clear: an e-mail or SMS delivery keeps the reporter's
+sealed identity, opened only when the message leaves (the notifier's SMTP loop,
+the gateway's fetch), and it is removed when the message is sent or dead.
+``lapor keys rotate`` re-seals the open ones (``casestore/identities.py``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.database import Database
+
+from core.privacy import Sealer
 
 COLLECTION = "deliveries"
 EMAIL, SMS, NONE = "email", "sms", "none"
@@ -40,7 +43,21 @@ PENDING, SENDING, QUEUED, SENT, DEAD, SKIPPED = (
     "dead",
     "skipped",
 )
+# what a sent or dead delivery no longer keeps (``to``: a number in clear, as
+# SMS deliveries queued before they were sealed held it)
+FINISHED_DROPS = {"sealed": "", "to": "", "lease_until": ""}
 SEND_LEASE = timedelta(minutes=5)  # longest an SMTP conversation may hold a claim
+
+
+def phone_number(raw: str | None) -> str | None:
+    """Digits (and a leading +) of a reporter's phone, if it looks like one."""
+    number = re.sub(r"[^\d+]", "", raw or "")
+    return number if 8 <= len(number.lstrip("+")) <= 15 else None
+
+
+def email_address(raw: str | None) -> str | None:
+    value = (raw or "").strip()
+    return value if re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", value) else None
 
 
 def backoff(base: float, attempts: int) -> timedelta:
@@ -96,7 +113,7 @@ class DeliveryStore:
     def sent(self, delivery_id: str, now: datetime) -> None:
         self.deliveries.update_one(
             {"_id": delivery_id},
-            {"$set": {"status": SENT, "sent_at": now}, "$unset": {"to": "", "lease_until": ""}},
+            {"$set": {"status": SENT, "sent_at": now}, "$unset": FINISHED_DROPS},
         )
 
     def failed(
@@ -133,7 +150,7 @@ class DeliveryStore:
             match,
             {
                 "$set": {"status": DEAD, "reason": reason[:2_000], "dead_at": now},
-                "$unset": {"to": "", "lease_until": ""},
+                "$unset": FINISHED_DROPS,
             },
         )
         return result.modified_count
@@ -170,10 +187,31 @@ class DeliveryStore:
             found.append(claimed)
         return found
 
+    def take_sms(
+        self, gateway: str, now: datetime, limit: int, lease: float, sealer: Sealer
+    ) -> list[dict]:
+        """What :meth:`fetch_sms` leases, addressed: ``{id, to, text}`` with the number
+        opened from the sealed identity only now, for the gateway that sends it. One
+        whose identity no key opens any more is dead-lettered with the reason."""
+        messages = []
+        for delivery in self.fetch_sms(gateway, now, limit, lease):
+            to = delivery.get("to")  # queued before numbers were sealed
+            if delivery.get("sealed"):
+                try:
+                    to = phone_number(sealer.unseal(delivery["sealed"]).get("phone"))
+                except ValueError as exc:
+                    self.dead([delivery["_id"]], str(exc), now, SMS)
+                    continue
+            if not to:
+                self.dead([delivery["_id"]], "no usable phone number", now, SMS)
+                continue
+            messages.append({"id": delivery["_id"], "to": to, "text": delivery["text"]})
+        return messages
+
     def ack_sms(self, sent: Sequence[str], now: datetime) -> int:
         """The gateway sent these; an id acknowledged again changes nothing."""
         result = self.deliveries.update_many(
             {"_id": {"$in": list(sent)}, "channel": SMS, "status": QUEUED},
-            {"$set": {"status": SENT, "sent_at": now}, "$unset": {"to": "", "lease_until": ""}},
+            {"$set": {"status": SENT, "sent_at": now}, "$unset": FINISHED_DROPS},
         )
         return result.modified_count

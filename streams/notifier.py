@@ -22,14 +22,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from pydantic import ValidationError
 
-from casestore.deliveries import DEAD, EMAIL, NONE, PENDING, QUEUED, SKIPPED, SMS, DeliveryStore
+from casestore.deliveries import (
+    DEAD,
+    EMAIL,
+    NONE,
+    PENDING,
+    QUEUED,
+    SKIPPED,
+    SMS,
+    DeliveryStore,
+    email_address,
+    phone_number,
+)
 from core.events import Notification
 from core.privacy import Sealer
 from streams.notify_text import compose
@@ -38,22 +48,10 @@ from streams.smtp_send import Mailer, SendError
 from streams.validate import decoded
 
 log = logging.getLogger("lapor.notifier")
-PHONE_CHARS = re.compile(r"[^\d+]")
 
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
-
-
-def phone_number(raw: str | None) -> str | None:
-    """Digits (and a leading +) of a reporter's phone, if it looks like one."""
-    number = PHONE_CHARS.sub("", raw or "")
-    return number if 8 <= len(number.lstrip("+")) <= 15 else None
-
-
-def email_address(raw: str | None) -> str | None:
-    value = (raw or "").strip()
-    return value if re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", value) else None
 
 
 class NotificationSink(CaseSink):
@@ -117,7 +115,12 @@ class NotificationSink(CaseSink):
             new += deliveries.enqueue(
                 event.event_id,
                 SMS,
-                {"case_id": event.case_id, "status": QUEUED, "to": phone, "text": message.sms},
+                {
+                    "case_id": event.case_id,
+                    "status": QUEUED,
+                    "sealed": event.reporter_sealed,  # the number: opened at the fetch
+                    "text": message.sms,
+                },
                 now,
             )
         return new

@@ -102,3 +102,32 @@ def test_env_key_ring_seals_with_the_first_and_opens_with_all(operator):
     assert json.loads(run.stdout)["resealed"] == 1
     assert not key_file.exists()  # env keys: no key file is written
     assert Sealer(new_key).unseal(db.cases.find_one({"_id": "E-1"})["reporter_sealed"]) == IDENTITY
+
+
+def test_rotate_reseals_pending_notifications_so_retiring_loses_no_message(operator):
+    """An e-mail waiting for a retry and an SMS waiting for the gateway hold the
+    reporter's identity sealed; after rotate + retire the SMS is still addressed."""
+    from datetime import UTC, datetime
+
+    from casestore.deliveries import DeliveryStore
+
+    env, db, key_file = operator
+    old = Sealer.from_settings(None, key_file)
+    now = datetime.now(UTC)
+    queue = DeliveryStore(db)
+    sealed = old.seal(IDENTITY)
+    queue.enqueue("N-1", "email", {"status": "pending", "sealed": sealed, "text": "x"}, now)
+    queue.enqueue("N-1", "sms", {"status": "queued", "sealed": sealed, "text": "uji"}, now)
+    queue.enqueue("N-0", "sms", {"status": "sent", "text": "lama"}, now)  # nothing to re-seal
+
+    run = lapor_keys(env, "rotate")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["resealed"] == 2
+    assert lapor_keys(env, "retire").returncode == 0
+    ring = Sealer.from_settings(None, key_file)
+    assert len(ring.keys) == 1
+    assert ring.unseal(db.deliveries.find_one({"_id": "N-1:email"})["sealed"]) == IDENTITY
+    (message,) = queue.take_sms("gw", now, 10, 60, ring)
+    assert message == {"id": "N-1:sms", "to": "081234567890", "text": "uji"}
+    assert queue.ack_sms(["N-1:sms"], now) == 1
+    assert "sealed" not in db.deliveries.find_one({"_id": "N-1:sms"})  # sent: nothing kept

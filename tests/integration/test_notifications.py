@@ -204,6 +204,9 @@ def test_a_status_change_reaches_the_reporter_by_email_and_sms(
     unit = store.cases.find_one({"_id": case_id})["decision"].get("unit_name")
     assert unit is None or f"Ditangani oleh: {unit}" in body
 
+    queued = deliveries(store, entry["event_id"])["sms"]
+    assert queued["sealed"] and "to" not in queued  # no number in clear in the queue
+    assert "12345" not in json.dumps(queued, default=str).replace(entry["event_id"], "")
     # the SMS gateway pulls it, signed like its webhook calls, and acknowledges it
     fetched = web_client.post("/api/v1/sms/outbox/fetch", **signed(SMS_SECRET, {"limit": 100}))
     assert fetched.status_code == 200, fetched.text
@@ -216,7 +219,7 @@ def test_a_status_change_reaches_the_reporter_by_email_and_sms(
     ack = web_client.post("/api/v1/sms/outbox/ack", **signed(SMS_SECRET, {"sent": [mine[0]["id"]]}))
     assert ack.json() == {"sent": 1, "failed": 0}
     sms = deliveries(store, entry["event_id"])["sms"]
-    assert sms["status"] == "sent" and "to" not in sms
+    assert sms["status"] == "sent" and "to" not in sms and "sealed" not in sms
     twice = web_client.post("/api/v1/sms/outbox/ack", **signed(SMS_SECRET, {"sent": [sms["_id"]]}))
     assert twice.json() == {"sent": 0, "failed": 0}
     unsigned = web_client.post("/api/v1/sms/outbox/fetch", json={"limit": 1})

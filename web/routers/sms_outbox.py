@@ -10,7 +10,8 @@ gateway: not acknowledged, it is offered again after the lease (doubling each
 time) and dead-lettered after ``LAPOR_NOTIFY_MAX_ATTEMPTS`` fetches; the gateway
 sends each ``id`` once (a message fetched twice has the same id). ``failed``
 reports a message the gateway can never send (a number that does not exist):
-it is dead-lettered with that reason. The number leaves the queue with its ack.
+it is dead-lettered with that reason. The queue holds no number in clear: each
+is opened from the reporter's sealed identity as its message is fetched.
 """
 
 from __future__ import annotations
@@ -72,11 +73,15 @@ def fetch(
     signed: SignedRequest = Depends(sms_rate_limit),
 ) -> FetchOut:
     """Take up to ``limit`` SMS to send, leased to this gateway."""
-    taken = deliveries(svc).fetch_sms(
-        signed.gateway.name, svc.clock(), body.limit, svc.settings.sms_outbox_lease_seconds
+    taken = deliveries(svc).take_sms(
+        signed.gateway.name,
+        svc.clock(),
+        body.limit,
+        svc.settings.sms_outbox_lease_seconds,
+        svc.sealer,
     )
     return FetchOut(
-        messages=[OutgoingSms(id=d["_id"], to=d["to"], message=d["text"]) for d in taken]
+        messages=[OutgoingSms(id=m["id"], to=m["to"], message=m["text"]) for m in taken]
     )
 
 
