@@ -150,17 +150,21 @@ def split(
     return primary_id
 
 
-def follow_primary(cases: Collection, primary: dict, entry: dict) -> int:
+def follow_primary(cases: Collection, primary: dict, entry: dict, also: dict | None = None) -> int:
     """Write the primary's new status and its history ``entry`` (the unit's note,
     its answer) to every case merged into it, each with its own notification for
-    its reporter (``casestore/outbox.py``); returns how many."""
+    its reporter (``casestore/outbox.py``), and the fields ``also`` sets; returns how many."""
     if not primary.get("merged"):
         return 0
     note = f"mengikuti aduan {primary['_id']}: {entry.get('note') or ''}"
     changed = 0
     for merged in cases.find({"merged_into": primary["_id"]}, {"decision": 1}):
         update = {
-            "$set": {"status": primary["status"], "status_since": primary["status_since"]},
+            "$set": {
+                **(also or {}),
+                "status": primary["status"],
+                "status_since": primary["status_since"],
+            },
             "$push": {"history": {**entry, "note": note}},
         }
         told = entry.get("public_note") or f"status: {primary['status']}"
@@ -188,3 +192,16 @@ def follow_change(cases: Collection, before: dict, after: dict, update: dict) ->
         "public_note": "status mengikuti aduan yang digabung dengan aduan Anda",
     }
     return follow_primary(cases, after, entry)
+
+
+def follow_redispatch(cases: Collection, before: dict, after: dict, decision: dict) -> int:
+    """A re-dispatched primary takes its merged cases along: they get its routing
+    decision (so the new unit's scope, not the old one's, holds them) and, when the
+    primary went to another unit, its status and the "dialihkan" line for their
+    citizens. A corrected topic on the same unit changes their decision only."""
+    if not after.get("merged"):
+        return 0
+    routed = {f"decision.{k}": v for k, v in decision.items()}
+    if after["status"] == before["status"] and after["status_since"] == before.get("status_since"):
+        return cases.update_many({"merged_into": after["_id"]}, {"$set": routed}).modified_count
+    return follow_primary(cases, after, after["history"][-1], routed)

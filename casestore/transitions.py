@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from casestore.merge import follow_change, follow_primary
+from casestore.merge import follow_change, follow_primary, follow_redispatch
 from casestore.outbox import (
     PENDING,
     add_notification,
@@ -118,6 +118,9 @@ class CaseTransitions:
         }
         notify_redispatch(update, case, now)
         self._change(user, case, update)
+        if case.get("merged"):  # its merged cases go along (casestore/merge.py)
+            after = self.cases.find_one({"_id": case["_id"]})
+            follow_redispatch(self.cases, case, after, decision)
         self.audit("override", case["_id"], user.username, reason, before, decision, now)
         return version, before
 

@@ -85,3 +85,24 @@ def test_merged_cases_follow_the_primary_and_leave_triage(store):
     assert follower["status"] == "ditindaklanjuti" and follower["deadline_at"] is None
     assert "Petugas sudah dijadwalkan" in follower["history"][-1]["note"]
     assert store.cases.find_one({"_id": "M-3"})["status"] == "terdisposisi"  # split off
+
+
+def test_a_redispatched_primary_takes_its_merged_cases_along(store):
+    merge(store, ADMIN, "M-1", ["M-2", "M-3"], "lampu yang sama")
+    unit = {"unit_id": "kabupaten_kota:34.04:dinas_perhubungan", "unit_name": "Dishub Sleman"}
+    decision = {**unit, "agency": "dinas_perhubungan", "topic": "penerangan_jalan_umum"}
+    store.redispatch(ADMIN, store.find_for(ADMIN, "M-1"), decision, "urusan Dishub")
+    for follower in store.cases.find({"_id": {"$in": ["M-2", "M-3"]}}):
+        assert follower["decision"]["unit_id"] == unit["unit_id"]  # the new unit's scope
+        assert follower["status"] == "terdisposisi" and follower.get("deadline_at") is None
+        assert follower["history"][-1]["public_note"] == "dialihkan ke Dishub Sleman"
+        assert follower["outbox"][-1]["status"] == "terdisposisi"  # its citizen is told
+    dishub = User("dishub", "agency_liaison", unit["unit_id"])
+    assert {c["_id"] for c in store.list_for(dishub, {})} == {"M-1", "M-2", "M-3"}
+
+    told = len(store.cases.find_one({"_id": "M-2"})["history"])
+    fixed = {**decision, "topic": "lampu_lalu_lintas"}  # the same unit: a topic corrected
+    store.redispatch(ADMIN, store.find_for(ADMIN, "M-1"), fixed, "topik salah")
+    follower = store.cases.find_one({"_id": "M-2"})
+    assert follower["decision"]["topic"] == "lampu_lalu_lintas"
+    assert len(follower["history"]) == told  # nothing for the citizen to read
