@@ -53,7 +53,8 @@ def worker() -> None:
     from streams.app import create_app
 
     settings = get_settings()
-    operations.ensure_model(settings)
+    if settings.worker_role != "store":  # a store-only worker serves no model
+        operations.ensure_model(settings)
     endpoints = stack.endpoints(settings)
     faust_app = create_app(settings, endpoints.kafka_bootstrap, endpoints.mongodb_uri)
     Worker(faust_app, loglevel=settings.log_level).execute_from_commandline()
