@@ -33,29 +33,53 @@ log = logging.getLogger("lapor.worker")
 DeadLetterSink = Callable[[ConsumerRecord, str], Awaitable[None]]
 
 
+# MongoDB error codes that no retry mends: only an operator can (credentials, roles)
+NEEDS_OPERATOR = {13: "not authorised", 18: "authentication failed"}
+STILL_WAITING_EVERY = 60.0  # seconds between "still waiting" lines during an outage
+
+
 async def store_with_retry(
     write: Callable[[list[dict]], Stored], events: list[dict], max_delay: float = 10.0
 ) -> Stored:
     """Retry with capped exponential backoff until the store takes the batch
     (``write``: ``CaseStore.upsert_routed``, idempotent).
 
-    An outage is logged once when it starts and once when it ends, not per
-    message; the batch is not committed (so not lost) while we wait.
+    An outage is logged when it starts, every ``STILL_WAITING_EVERY`` seconds while
+    it lasts (with how long), and when it ends, not per message; the batch is not
+    committed (so not lost) while we wait. Refused credentials or roles are waited
+    out the same way (nothing is dropped) but said as what they are: a fix for
+    the operator, not an outage that passes by itself.
     """
-    delay, failing = 0.2, False
+    delay, since, said = 0.2, None, 0.0
     loop = asyncio.get_running_loop()
     while True:
         try:
             stored = await loop.run_in_executor(None, write, events)
-            if failing:
-                log.warning("case store reachable again; stored the waiting batch")
+            if since is not None:
+                waited = loop.time() - since
+                log.warning("case store reachable again after %.0f s; stored the batch", waited)
             return stored
         except PyMongoError as exc:
-            if not failing:
-                log.error("case store unavailable (%s); retrying with backoff", exc)
-                failing = True
+            now = loop.time()
+            if since is None or now - said >= STILL_WAITING_EVERY:
+                log.error("%s", outage_message(exc, 0.0 if since is None else now - since))
+                since, said = since if since is not None else now, now
             await asyncio.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, max_delay)
+
+
+def outage_message(exc: PyMongoError, waited: float) -> str:
+    """The log line of an outage: its start (``waited`` 0), then reminders."""
+    code = getattr(exc, "code", None)
+    if code in NEEDS_OPERATOR:
+        what = (
+            f"case store refuses the worker ({NEEDS_OPERATOR[code]}: {exc}); check the "
+            "user and roles in LAPOR_MONGODB_URI; the batch waits, nothing is lost"
+        )
+        return what if not waited else f"{what} (waiting for {waited:.0f} s)"
+    if not waited:
+        return f"case store unavailable ({exc}); retrying with backoff"
+    return f"case store still unavailable after {waited:.0f} s ({exc}); retrying"
 
 
 def reason(exc: Exception) -> str:
