@@ -1,7 +1,8 @@
 """Agency performance: the figures the hub measures units and agencies by.
 
 Per unit or per agency, over a period, by the *final* routing (the decision a
-case ended with, after any re-dispatch): volume, time to the first answer in
+case ended with, after any re-dispatch; a move to another unit starts its answer
+figures again, ``casestore.workflow.dispatch_update``): volume, time to the first answer in
 office hours (median and p90), the share answered within the SOP deadline,
 overdue now, the re-dispatch rate, the reopen rate (answers the citizen
 disputed) and the citizens' satisfaction (mean and count of 1-5 ratings).

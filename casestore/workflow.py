@@ -183,9 +183,8 @@ def dispatch_update(
     a fresh follow-up deadline for the new unit, and a history line the citizen
     sees (``public_note``, "dialihkan ke <unit>"). When the same unit already works
     on it, only the decision changes (a topic corrected), noted for staff only."""
-    moved = case["decision"].get("unit_id") != decision.get("unit_id") or (
-        case["status"] not in WORKING
-    )
+    other_unit = case["decision"].get("unit_id") != decision.get("unit_id")
+    moved = other_unit or case["status"] not in WORKING
     sets: dict = {f"decision.{k}": v for k, v in decision.items()}
     sets.update(
         {
@@ -213,7 +212,14 @@ def dispatch_update(
         )
     else:
         entry["note"] = f"rute dikoreksi: {why.strip()}"
-    return {"$set": sets, "$push": {"history": entry}}
+    update = {"$set": sets, "$push": {"history": entry}}
+    if other_unit and decision.get("unit_id"):
+        # another unit is measured on its own answer (casestore/performance.py): the
+        # first-answer time, in-time flag and reopen count start again for it; the
+        # earlier unit's answers stay in the case's answers and history
+        sets["reopened"] = 0
+        update["$unset"] = {"answered_at": "", "answered_in_time": ""}
+    return update
 
 
 TRIAGE_REASONS = {

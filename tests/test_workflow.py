@@ -169,3 +169,21 @@ def test_the_first_answer_records_whether_it_came_within_the_deadline():
     answered = {**case, "answered_at": deadline}  # a second answer after a reopening
     again = transition_update(answered, "ditindaklanjuti", "pdam", "lagi", deadline)
     assert "answered_in_time" not in again["$set"]
+
+
+def test_another_unit_is_measured_on_its_own_answer_the_same_unit_keeps_its_record():
+    now = datetime(2026, 8, 14, 3, 0, tzinfo=UTC)
+    answered = datetime(2026, 8, 12, 3, 0, tzinfo=UTC)
+    disputed = {
+        "status": "dibuka_kembali",
+        "decision": dict(UNIT_A),
+        "answered_at": answered,
+        "answered_in_time": True,
+        "reopened": 1,
+    }
+    moved = dispatch_update(disputed, dict(UNIT_B), 2, "a", "bukan Sleman", now)
+    assert moved["$unset"] == {"answered_at": "", "answered_in_time": ""}
+    assert moved["$set"]["reopened"] == 0  # Bantul is not blamed for Sleman's answer
+    # the disputed answer goes back to the unit that gave it: its reopen stays its own
+    again = dispatch_update(disputed, {**UNIT_A, "topic": "air_keruh"}, 2, "a", "topik", now)
+    assert "$unset" not in again and "reopened" not in again["$set"]
