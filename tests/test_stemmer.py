@@ -2,7 +2,8 @@
 
 import json
 import re
-from multiprocessing import Pool
+
+from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
 
 from classifier.corpus import SEED_DIR
 from classifier.stemmer import AGENCY_TOKENS, FastStemmer, root_words
@@ -11,11 +12,16 @@ PREFIXES = ("me", "mem", "men", "meng", "di", "ber", "pe", "pen", "peng", "ter",
 SUFFIXES = ("kan", "an", "i", "nya", "lah")
 
 
-def _stock_stems(words: list[str]) -> list[str]:
-    from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
-
+def stock_stemmer():  # noqa: ANN201
+    """Stock Sastrawi, as its factory builds it, with one change that cannot alter a
+    stem: its dictionary's word *list* becomes a set of the same words. Stock
+    ``ArrayDictionary.contains`` is ``word in self.words`` on a 30,000-word list,
+    dozens of times per word (about 80 ms a word here, seven minutes for this
+    sample); on a set the same membership answers are immediate."""
     stemmer = StemmerFactory().create_stemmer()
-    return [stemmer.stem(w) for w in words]
+    dictionary = stemmer.delegatedStemmer.get_dictionary()
+    dictionary.words = frozenset(dictionary.words)
+    return stemmer
 
 
 def sample_words(n: int = 5200) -> list[str]:
@@ -36,9 +42,10 @@ def sample_words(n: int = 5200) -> list[str]:
 def test_fast_stemmer_equals_stock_sastrawi():
     words = sample_words()
     assert len(words) >= 5000
-    chunks = [words[i::2] for i in range(2)]
-    with Pool(2) as pool:
-        stock = dict(zip(chunks[0] + chunks[1], sum(pool.map(_stock_stems, chunks), [])))
+    stemmer = stock_stemmer()
+    stock = {w: stemmer.stem(w) for w in words}
+    untouched = StemmerFactory().create_stemmer()  # the set changes nothing: spot check
+    assert all(untouched.stem(w) == stock[w] for w in words[::90])
     fast = FastStemmer()
     mismatches = {w: (stock[w], fast.stem_word(w)) for w in words if fast.stem_word(w) != stock[w]}
     assert not mismatches, list(mismatches.items())[:20]
