@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,9 +93,17 @@ def wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen |
     raise StackError(f"nothing answered on {host}:{port} within {timeout:.0f}s")
 
 
-def _until_answers(what: str, check, errors: tuple, timeout: float) -> None:  # noqa: ANN001
+def _until_answers(
+    what: str,
+    check: Callable[[], object],
+    errors: tuple,
+    timeout: float,
+    proc: subprocess.Popen | None = None,
+) -> None:
     deadline, last = time.monotonic() + timeout, None
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:  # no use waiting for it
+            raise StackError(f"{what}: the process exited with code {proc.returncode}")
         try:
             check()
             return
@@ -118,14 +127,15 @@ def wait_for_kafka(bootstrap: str, timeout: float = 30, options: dict | None = N
     _until_answers(f"Kafka at {bootstrap}", check, (KafkaError,), timeout)
 
 
-def wait_for_mongo(uri: str, timeout: float = 30) -> None:
+def wait_for_mongo(uri: str, timeout: float = 30, proc: subprocess.Popen | None = None) -> None:
     from pymongo import MongoClient
     from pymongo.errors import PyMongoError
 
     def check() -> None:
-        MongoClient(uri, serverSelectionTimeoutMS=1000).admin.command("ping")
+        with MongoClient(uri, serverSelectionTimeoutMS=1000) as client:
+            client.admin.command("ping")
 
-    _until_answers(f"MongoDB at {uri}", check, (PyMongoError,), timeout)
+    _until_answers(f"MongoDB at {uri}", check, (PyMongoError,), timeout, proc)
 
 
 def create_topics(
@@ -218,15 +228,29 @@ def start_store(data_dir: Path, port: int, log_path: Path) -> subprocess.Popen:
     return _spawn(cmd, log_path)
 
 
-def up(settings: Settings, timeout: float = 60) -> dict:
-    """Start what is not configured externally; idempotent when already running."""
-    state = private_dir(settings.state_dir.resolve())
+def up(settings: Settings, timeout: float = 60, attempts: int = 2) -> dict:
+    """Start what is not configured externally; idempotent when already running.
+
+    A start that fails is stopped whole (each part's process group: a launcher's
+    server would outlive it) and tried again on fresh ports: a port found free can
+    be taken by another process before the part binds it, and then something
+    else answers there."""
     record = read_record(settings) or {}
     pids = record.get("pids")
     if pids and all(_alive(p) for p in pids.values()):
         ensure_topics(settings, record)
         return record
+    for attempt in range(1, attempts + 1):
+        try:
+            return _start(settings, timeout)
+        except StackError:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
 
+
+def _start(settings: Settings, timeout: float) -> dict:
+    state = private_dir(settings.state_dir.resolve())
     record = {"pids": {}, "state_dir": str(state)}
     procs: dict[str, subprocess.Popen] = {}
     try:
@@ -250,11 +274,11 @@ def up(settings: Settings, timeout: float = 60) -> dict:
             record["pids"][name] = proc.pid
             wait_for_port("127.0.0.1", record[f"{name}_port"], timeout, proc)
         wait_for_kafka(record["kafka_bootstrap"], timeout, kafka_python_options(settings))
-        wait_for_mongo(record["mongodb_uri"], timeout)
+        wait_for_mongo(record["mongodb_uri"], timeout, procs.get("mongodb"))
         ensure_topics(settings, record)
     except Exception:
         for proc in procs.values():
-            proc.kill()
+            stop_process(proc.pid, timeout=5)
         raise
     write_private(settings.stack_file, json.dumps(record, indent=2))
     return record
