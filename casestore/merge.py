@@ -194,14 +194,15 @@ def follow_change(cases: Collection, before: dict, after: dict, update: dict) ->
     return follow_primary(cases, after, entry)
 
 
-def follow_redispatch(cases: Collection, before: dict, after: dict, decision: dict) -> int:
+def follow_redispatch(cases: Collection, after: dict, decision: dict, moved: bool) -> int:
     """A re-dispatched primary takes its merged cases along: they get its routing
     decision (so the new unit's scope, not the old one's, holds them) and, when the
-    primary went to another unit, its status and the "dialihkan" line for their
-    citizens. A corrected topic on the same unit changes their decision only."""
+    primary was ``moved`` (dialihkan: ``dispatch_update`` set a new status), its
+    status and the "dialihkan" line for their citizens. A corrected topic on the
+    same unit changes their decision only."""
     if not after.get("merged"):
         return 0
     routed = {f"decision.{k}": v for k, v in decision.items()}
-    if after["status"] == before["status"] and after["status_since"] == before.get("status_since"):
+    if not moved:
         return cases.update_many({"merged_into": after["_id"]}, {"$set": routed}).modified_count
     return follow_primary(cases, after, after["history"][-1], routed)

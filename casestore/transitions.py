@@ -120,7 +120,7 @@ class CaseTransitions:
         self._change(user, case, update)
         if case.get("merged"):  # its merged cases go along (casestore/merge.py)
             after = self.cases.find_one({"_id": case["_id"]})
-            follow_redispatch(self.cases, case, after, decision)
+            follow_redispatch(self.cases, after, decision, "status" in update["$set"])
         self.audit("override", case["_id"], user.username, reason, before, decision, now)
         return version, before
 

@@ -28,8 +28,8 @@ def bench_classify(
     from lapor.bench import bench_classify as run
 
     settings = get_settings()
-    version = operations.ensure_model(settings)
     source = operations.model_source(settings)
+    version = operations.ensure_model(settings, source)
     result = run(lambda: source.load(version), n=n, batch=batch, passes=passes)
     if as_json:
         sys.stdout.write(json.dumps(result) + "\n")
