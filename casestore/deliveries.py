@@ -14,7 +14,9 @@ message per event and channel.
     any      sent        delivered (the gateway acknowledged it, or SMTP took it)
              dead        never deliverable, ``reason`` says why (a permanent refusal,
                          or ``max_attempts`` tries): the dead-letter state
-    none     skipped     the reporter left no contact (anonim, rahasia without one)
+    none     skipped     the reporter left no contact (anonim, rahasia without one), or
+                         stopped every channel it left (``casestore/optouts.py``)
+    any      skipped     queued, then the reporter stopped the channel: not sent
 
 No contact is stored in clear: an e-mail or SMS delivery keeps the reporter's
 sealed identity, opened only when the message leaves (the notifier's SMTP loop,
@@ -31,10 +33,12 @@ from datetime import datetime, timedelta
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.database import Database
 
+from casestore.optouts import OptOuts
+from core.contacts import EMAIL, SMS
 from core.privacy import Sealer
 
 COLLECTION = "deliveries"
-EMAIL, SMS, NONE = "email", "sms", "none"
+NONE = "none"  # EMAIL and SMS: core.contacts
 PENDING, SENDING, QUEUED, SENT, DEAD, SKIPPED = (
     "pending",
     "sending",
@@ -43,9 +47,10 @@ PENDING, SENDING, QUEUED, SENT, DEAD, SKIPPED = (
     "dead",
     "skipped",
 )
-# what a sent or dead delivery no longer keeps (``to``: a number in clear, as
-# SMS deliveries queued before they were sealed held it)
-FINISHED_DROPS = {"sealed": "", "to": "", "lease_until": ""}
+# what a finished delivery no longer keeps (``to``: a number in clear, as SMS
+# deliveries queued before they were sealed held it)
+FINISHED_DROPS = {"sealed": "", "to": "", "lease_until": "", "stop_link": ""}
+STOPPED = "the reporter stopped messages on this channel"
 SEND_LEASE = timedelta(minutes=5)  # longest an SMTP conversation may hold a claim
 
 
@@ -143,13 +148,22 @@ class DeliveryStore:
         self, ids: Sequence[str], reason: str, now: datetime, channel: str | None = None
     ) -> int:
         """Dead-letter these deliveries with ``reason`` (only ``channel``'s, if given)."""
-        match: dict = {"_id": {"$in": list(ids)}, "status": {"$nin": [SENT, DEAD]}}
+        return self._finish(ids, DEAD, reason, now, channel)
+
+    def skip(self, delivery_id: str, reason: str, now: datetime) -> int:
+        """Not sent, on purpose (the reporter stopped this channel since it was queued)."""
+        return self._finish([delivery_id], SKIPPED, reason, now, None)
+
+    def _finish(
+        self, ids: Sequence[str], status: str, reason: str, now: datetime, channel: str | None
+    ) -> int:
+        match: dict = {"_id": {"$in": list(ids)}, "status": {"$nin": [SENT, DEAD, SKIPPED]}}
         if channel:
             match["channel"] = channel
         result = self.deliveries.update_many(
             match,
             {
-                "$set": {"status": DEAD, "reason": reason[:2_000], "dead_at": now},
+                "$set": {"status": status, "reason": reason[:2_000], f"{status}_at": now},
                 "$unset": FINISHED_DROPS,
             },
         )
@@ -188,11 +202,18 @@ class DeliveryStore:
         return found
 
     def take_sms(
-        self, gateway: str, now: datetime, limit: int, lease: float, sealer: Sealer
+        self,
+        gateway: str,
+        now: datetime,
+        limit: int,
+        lease: float,
+        sealer: Sealer,
+        optouts: OptOuts,
     ) -> list[dict]:
         """What :meth:`fetch_sms` leases, addressed: ``{id, to, text}`` with the number
         opened from the sealed identity only now, for the gateway that sends it. One
-        whose identity no key opens any more is dead-lettered with the reason."""
+        whose identity no key opens any more is dead-lettered with the reason; one
+        to a number that sent BERHENTI since it was queued is skipped."""
         messages = []
         for delivery in self.fetch_sms(gateway, now, limit, lease):
             to = delivery.get("to")  # queued before numbers were sealed
@@ -204,6 +225,9 @@ class DeliveryStore:
                     continue
             if not to:
                 self.dead([delivery["_id"]], "no usable phone number", now, SMS)
+                continue
+            if optouts.stopped(SMS, to):
+                self.skip(delivery["_id"], STOPPED, now)
                 continue
             messages.append({"id": delivery["_id"], "to": to, "text": delivery["text"]})
         return messages

@@ -175,6 +175,13 @@ class Settings(BaseSettings):
         "separated by commas, the first issues; unset = key file in state dir. Every web "
         "process and `lapor submit` must share it.",
     )
+    contact_index_key: SecretStr | None = Field(
+        None,
+        description="Key of the blind index that finds a reporter's opt-out (SMS BERHENTI, "
+        "the e-mail's link) by number or address (core/contacts.py); at least 32 "
+        "characters; unset = key file in state dir. Not rotated: a new key forgets every "
+        "opt-out.",
+    )
     public_url: str = Field(
         "http://127.0.0.1:8000",
         description="The site's public address (https://lapor.example.go.id): the tracking "
@@ -237,6 +244,10 @@ class Settings(BaseSettings):
     @property
     def tracking_key_file(self) -> Path:
         return self.state_dir / "tracking.key"
+
+    @property
+    def contact_index_key_file(self) -> Path:
+        return self.state_dir / "contact-index.key"
 
     @property
     def stack_file(self) -> Path:

@@ -331,6 +331,8 @@ def notifier(settings: Settings):  # noqa: ANN201
     from aiokafka import AIOKafkaConsumer
 
     from casestore.deliveries import DeliveryStore
+    from casestore.optouts import OptOuts
+    from core.contacts import ContactIndex
     from core.kafka import aiokafka_options, bootstrap_servers
     from core.privacy import Sealer
     from streams.notifier import EmailSender, NotificationSink, Notifier
@@ -338,9 +340,11 @@ def notifier(settings: Settings):  # noqa: ANN201
     from streams.stages import StageClock
 
     endpoints = stack.endpoints(settings)
-    deliveries = DeliveryStore(database(settings), settings.notify_max_attempts)
+    db = database(settings)
+    deliveries = DeliveryStore(db, settings.notify_max_attempts)
     deliveries.ensure_indexes()
     sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
+    optouts = OptOuts(db, ContactIndex.from_settings(settings))
     mailer = Mailer.from_settings(settings)
 
     def consumer() -> AIOKafkaConsumer:
@@ -364,11 +368,12 @@ def notifier(settings: Settings):  # noqa: ANN201
         settings.batch_within,
         StageClock(None),
         sealer=sealer,
+        optouts=optouts,
         public_url=settings.public_url,
         email=mailer is not None,
     )
     backoff = settings.notify_backoff_seconds
-    sender = EmailSender(deliveries, mailer, sealer, backoff) if mailer else None
+    sender = EmailSender(deliveries, mailer, sealer, optouts, backoff) if mailer else None
     return Notifier(sink, sender, settings.notify_poll_seconds, consumer)
 
 

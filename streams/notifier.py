@@ -5,7 +5,8 @@
 
 Two loops in one process. The consumer (the case sink's batching and commit,
 ``streams/sink.py``) reads each ``core.events.Notification``, opens the
-reporter's sealed contact (the only place it is opened), composes the message
+reporter's sealed contact (the only place it is opened), leaves out a channel
+the reporter stopped (``casestore/optouts.py``), composes the message
 in Indonesian (``streams/notify_text.py``) and enqueues one delivery per
 channel, keyed by event id and channel (``casestore/deliveries.py``): a
 redelivered event finds its deliveries and adds nothing. A reporter without
@@ -36,13 +37,15 @@ from casestore.deliveries import (
     QUEUED,
     SKIPPED,
     SMS,
+    STOPPED,
     DeliveryStore,
     email_address,
     phone_number,
 )
+from casestore.optouts import OptOuts
 from core.events import Notification
 from core.privacy import Sealer
-from streams.notify_text import compose
+from streams.notify_text import compose, stop_link
 from streams.sink import CaseSink, store_with_retry
 from streams.smtp_send import Mailer, SendError
 from streams.validate import decoded
@@ -61,13 +64,15 @@ class NotificationSink(CaseSink):
         self,
         *args: object,
         sealer: Sealer,
+        optouts: OptOuts,
         public_url: str,
         email: bool,
         clock_now: Callable[[], datetime] = now_utc,
         **kwargs: object,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.sealer, self.public_url, self.email, self.now = sealer, public_url, email, clock_now
+        self.sealer, self.optouts, self.now = sealer, optouts, clock_now
+        self.public_url, self.email = public_url, email
 
     async def handle(self, records: list[ConsumerRecord]) -> list[str]:
         events = []
@@ -94,10 +99,21 @@ class NotificationSink(CaseSink):
                 return self._nothing(event, DEAD, str(exc), now)
         email = email_address(contact.get("email")) if self.email else None
         phone = phone_number(contact.get("phone"))
+        stopped = [
+            channel
+            for channel, value in ((EMAIL, email), (SMS, phone))
+            if value and self.optouts.stopped(channel, value)
+        ]
+        email = None if EMAIL in stopped else email
+        phone = None if SMS in stopped else phone
         if not email and not phone:
             why = "no contact" if not contact else "no e-mail channel or usable contact"
-            return self._nothing(event, SKIPPED, why, now)
-        message, new = compose(event, self.public_url), 0
+            return self._nothing(event, SKIPPED, STOPPED if stopped else why, now)
+        stop = None
+        if email:
+            token = self.optouts.index.link_token(self.optouts.index.of(EMAIL, email))
+            stop = stop_link(self.public_url, token)
+        message, new = compose(event, self.public_url, stop), 0
         if email:
             new += deliveries.enqueue(
                 event.event_id,
@@ -108,6 +124,7 @@ class NotificationSink(CaseSink):
                     "sealed": event.reporter_sealed,  # opened again only when sending
                     "subject": message.subject,
                     "text": message.text,
+                    "stop_link": stop,
                 },
                 now,
             )
@@ -135,18 +152,20 @@ class EmailSender:
     """Sends due e-mail deliveries; ``run_once`` is one pass (tests move ``now``)."""
 
     def __init__(
-        self, deliveries: DeliveryStore, mailer: Mailer, sealer: Sealer, backoff: float
+        self,
+        deliveries: DeliveryStore,
+        mailer: Mailer,
+        sealer: Sealer,
+        optouts: OptOuts,
+        backoff: float,
     ) -> None:
-        self.deliveries, self.mailer, self.sealer, self.backoff = (
-            deliveries,
-            mailer,
-            sealer,
-            backoff,
-        )
+        self.deliveries, self.mailer, self.backoff = deliveries, mailer, backoff
+        self.sealer, self.optouts = sealer, optouts
 
     def run_once(self, now: datetime | None = None) -> dict[str, int]:
-        """Send everything due at ``now``; counts per outcome (sent, pending, dead)."""
-        counts = {"sent": 0, "pending": 0, "dead": 0}
+        """Send everything due at ``now``; counts per outcome (sent, pending, dead,
+        skipped: the reporter stopped e-mails since it was queued)."""
+        counts = {"sent": 0, "pending": 0, "dead": 0, "skipped": 0}
         while True:
             at = now or now_utc()
             delivery = self.deliveries.claim_email(at)
@@ -154,8 +173,16 @@ class EmailSender:
                 return counts
             try:
                 contact = self.sealer.unseal(delivery["sealed"])
+                if self.optouts.stopped(EMAIL, contact["email"]):  # since it was queued
+                    self.deliveries.skip(delivery["_id"], STOPPED, at)
+                    counts["skipped"] += 1
+                    continue
                 self.mailer.send(
-                    contact["email"], delivery["subject"], delivery["text"], delivery["event_id"]
+                    contact["email"],
+                    delivery["subject"],
+                    delivery["text"],
+                    delivery["event_id"],
+                    delivery.get("stop_link"),
                 )
             except ValueError as exc:  # the sealed identity no longer opens
                 self.deliveries.dead([delivery["_id"]], str(exc), at)

@@ -47,7 +47,13 @@ def _what(event: Notification) -> str:
     return f"{said} Keterangan: {note}" if note else said
 
 
-def compose(event: Notification, public_url: str) -> Message:
+def stop_link(public_url: str, token: str) -> str:
+    """The e-mail's opt-out page (``web/routers/optout.py``) for one address."""
+    return f"{public_url.rstrip('/')}/berhenti?t={token}"
+
+
+def compose(event: Notification, public_url: str, stop: str | None = None) -> Message:
+    """``stop``: the e-mail's opt-out link, when it goes to an address."""
     link = f"{public_url.rstrip('/')}/lacak?id={quote(event.case_id)}"
     token = " (masukkan juga token rahasia Anda)" if event.privacy == "rahasia" else ""
     what = _what(event)
@@ -67,7 +73,9 @@ def compose(event: Notification, public_url: str) -> Message:
         "",
         "Pesan ini dikirim otomatis oleh LAPOR!; balasan ke alamat ini tidak dibaca.",
     ]
-    tail = f" Lacak: {link}{token}"
+    if stop:
+        lines.append(f"Tidak ingin menerima kabar aduan lewat e-mail lagi? Buka {stop}")
+    tail = f" Lacak: {link}{token} Balas BERHENTI agar tidak dikirimi SMS lagi."
     head = f"LAPOR! {event.case_id}: {label(event.status)}. "
     room = SMS_CHARS - len(head) - len(tail)
     body = what if len(what) <= room else what[: max(room - 3, 0)].rstrip() + "..."

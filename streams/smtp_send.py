@@ -74,7 +74,9 @@ class Mailer:
             smtp.starttls(context=self._context())  # SMTPNotSupportedError without it
         return smtp
 
-    def message(self, to: str, subject: str, text: str, message_id: str) -> EmailMessage:
+    def message(
+        self, to: str, subject: str, text: str, message_id: str, stop_link: str | None = None
+    ) -> EmailMessage:
         mail = EmailMessage()
         mail["From"] = self.sender
         mail["To"] = to
@@ -83,16 +85,21 @@ class Mailer:
         # from the event id: a message sent twice (a crash after SMTP took it) is one
         mail["Message-ID"] = mail_message_id(message_id)
         mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to it
+        if stop_link:  # RFC 2369 and RFC 8058: the mail client's own "unsubscribe"
+            mail["List-Unsubscribe"] = f"<{stop_link}>"
+            mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         mail.set_content(text)
         return mail
 
-    def send(self, to: str, subject: str, text: str, message_id: str) -> None:
+    def send(
+        self, to: str, subject: str, text: str, message_id: str, stop_link: str | None = None
+    ) -> None:
         """Raises SendError."""
         try:
             with self._connect() as smtp:
                 if self.username:
                     smtp.login(self.username, self.password or "")
-                smtp.send_message(self.message(to, subject, text, message_id))
+                smtp.send_message(self.message(to, subject, text, message_id, stop_link))
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             raise SendError(f"recipient refused: {exc.recipients}", min(codes) >= 500) from None

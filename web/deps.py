@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from kafka import KafkaProducer
 
 from casestore.api_clients import ApiClientStore
+from casestore.optouts import OptOuts
 from casestore.photos import PhotoStore
 from casestore.sessions import SessionStore
 from casestore.store import CaseStore
@@ -48,6 +49,7 @@ class Services:
     photos: PhotoStore  # complaint photos (GridFS, casestore/photos.py)
     clock: Callable[[], datetime]  # the server's time; tests move it instead of sleeping
     tracking: TrackingIds  # issues and checks tracking ids (core/tracking.py)
+    optouts: OptOuts  # channels reporters stopped (SMS BERHENTI, the e-mail's link)
 
 
 def services(request: Request) -> Services:

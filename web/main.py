@@ -16,11 +16,13 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from casestore.api_clients import ApiClientStore
+from casestore.optouts import OptOuts
 from casestore.photos import PhotoStore
 from casestore.sessions import SessionStore
 from casestore.store import CaseStore, connect
 from casestore.throttle import ThrottlePolicy
 from casestore.users import UserStore
+from core.contacts import ContactIndex
 from core.files import read_or_create_secret
 from core.privacy import Sealer
 from core.settings import Settings
@@ -38,6 +40,7 @@ from web.routers import (
     feedback,
     merge,
     open311,
+    optout,
     performance,
     photos,
     public,
@@ -224,6 +227,7 @@ def create_app(
             photos=photo_store,
             clock=clock,
             tracking=tracking,
+            optouts=OptOuts(store.db, ContactIndex.from_settings(settings)),
         )
         yield
         producer.close(5)
@@ -252,6 +256,7 @@ def create_app(
     app.include_router(merge.router)
     app.include_router(feedback.router)
     app.include_router(answers.router)
+    app.include_router(optout.router)
     app.add_exception_handler(open311.Open311Error, open311.error_response)
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS), name="docs-assets")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -18,6 +18,11 @@ its rate limit is per gateway, not per address.
 
 **Privacy keywords.** An SMS that starts with ``RAHASIA`` or ``ANONIM`` (any case,
 then a space or punctuation) is filed with that privacy, without the keyword.
+
+**Channel keywords.** An SMS that is only ``BERHENTI`` (or ``STOP``, ``UNREG``)
+stops the SMS about complaints to its number, ``MULAI`` (or ``START``) starts
+them again (``casestore/optouts.py``); neither is a complaint. Every SMS the hub
+sends says so.
 """
 
 from __future__ import annotations
@@ -37,6 +42,10 @@ MIN_SECRET_CHARS = 32
 GATEWAY_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # as core.events.new_tracking_id
 PRIVACY_KEYWORD = re.compile(r"^\s*(rahasia|anonim)(?:[\s.,:;!-]+|$)", re.IGNORECASE)
+CHANNEL_KEYWORD = re.compile(
+    r"^\s*(berhenti|stop|unreg|mulai|start)(?:\s+(?:lapor!?|sms|1708))?[\s.!]*$", re.IGNORECASE
+)
+STOP, START = "berhenti", "mulai"
 
 
 class SignatureError(ValueError):
@@ -131,6 +140,14 @@ def secret_token(request: SignedRequest) -> str:
     request must not hand the citizen a token that opens nothing)."""
     digest = _derived(request, b"lapor-sms-secret-token")[:16]
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def channel_keyword(message: str) -> str | None:
+    """``STOP`` or ``START`` when the whole message asks for that, else None."""
+    match = CHANNEL_KEYWORD.match(message)
+    if match is None:
+        return None
+    return STOP if match.group(1).lower() in ("berhenti", "stop", "unreg") else START
 
 
 def privacy_keyword(message: str) -> tuple[str, str]:

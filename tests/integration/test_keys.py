@@ -12,7 +12,9 @@ import uuid
 import pytest
 from cryptography.fernet import Fernet
 
+from casestore.optouts import OptOuts
 from casestore.store import connect
+from core.contacts import ContactIndex
 from core.privacy import Sealer
 from lapor import stack
 
@@ -127,7 +129,8 @@ def test_rotate_reseals_pending_notifications_so_retiring_loses_no_message(opera
     ring = Sealer.from_settings(None, key_file)
     assert len(ring.keys) == 1
     assert ring.unseal(db.deliveries.find_one({"_id": "N-1:email"})["sealed"]) == IDENTITY
-    (message,) = queue.take_sms("gw", now, 10, 60, ring)
+    optouts = OptOuts(db, ContactIndex("k" * 32))
+    (message,) = queue.take_sms("gw", now, 10, 60, ring, optouts)
     assert message == {"id": "N-1:sms", "to": "081234567890", "text": "uji"}
     assert queue.ack_sms(["N-1:sms"], now) == 1
     assert "sealed" not in db.deliveries.find_one({"_id": "N-1:sms"})  # sent: nothing kept

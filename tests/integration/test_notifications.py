@@ -7,6 +7,7 @@ through the real app."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 import uuid
@@ -115,6 +116,10 @@ def cases(stack_settings, worker, store) -> dict[str, str]:
         "retry": {"privacy": "public", "reporter": {"email": f"sabar-{RUN}@contoh.id"}},
         "refused": {"privacy": "rahasia", "reporter": {"email": f"ditolak-{RUN}@contoh.id"}},
         "anonim": {"privacy": "anonim"},
+        "berhenti": {
+            "privacy": "public",
+            "reporter": {"email": f"cukup-{RUN}@contoh.id", "phone": "0812 3450 0099"},
+        },
     }
     text = "Lampu penerangan jalan mati sebulan di Kabupaten Sleman, mohon diperbaiki"
     ids = submit_records(
@@ -245,6 +250,72 @@ def test_a_status_change_reaches_the_reporter_by_email_and_sms(
     running.sender.run_once()
     assert len(mailbox.about(case_id)) == 1
     assert len(DeliveryStore(store.db).for_event(entry["event_id"])) == 2
+
+
+def test_a_reporter_stops_and_restarts_each_channel(store, cases, running, mailbox, web_client):
+    """SMS BERHENTI and the e-mail's link (its page, or a mail client's one-click
+    POST): a message already queued is not sent, later events plan none; MULAI and
+    the page bring both back. Found by the contact's blind index only."""
+    case_id = cases["berhenti"]
+    units = itertools.cycle(["34.04", "34.02"])  # Sleman, Bantul: a move each time
+
+    def change() -> str:
+        code = next(units)
+        unit = {"unit_id": f"kabupaten_kota:{code}:dinas_pu", "unit_name": f"Dinas PU {code}"}
+        store.redispatch(ADMIN, store.cases.find_one({"_id": case_id}), unit, "uji berhenti")
+        event_id = relayed(store, case_id)[-1]["event_id"]
+        consume(running, lambda: deliveries(store, event_id))
+        return event_id
+
+    def sms(message: str) -> dict:
+        payload = {"from": "+62 812-3450-0099", "message": message}  # spelt another way
+        reply = web_client.post("/api/v1/sms", **signed(SMS_SECRET, payload))
+        assert reply.status_code == 200, reply.text
+        return reply.json()
+
+    def fetched_for_case() -> list[dict]:
+        out = web_client.post("/api/v1/sms/outbox/fetch", **signed(SMS_SECRET, {"limit": 100}))
+        return [m for m in out.json()["messages"] if case_id in m["message"]]
+
+    first = change()
+    assert set(deliveries(store, first)) == {"email", "sms"}
+    stop = sms("Berhenti.")
+    assert stop["action"] == "berhenti" and stop["tracking_id"] is None
+    assert "MULAI" in stop["reply"]
+    assert fetched_for_case() == []  # queued before the stop: not handed to the gateway
+    assert deliveries(store, first)["sms"]["status"] == "skipped"
+    assert "sealed" not in deliveries(store, first)["sms"]
+    stored = store.db.contact_optouts.find_one({"channel": "sms"})
+    assert "0099" not in json.dumps(stored, default=str)  # the index, not the number
+
+    assert running.sender.run_once()["sent"] >= 1  # the e-mail still goes
+    (mail,) = mailbox.about(case_id)
+    link = mail["List-Unsubscribe"].strip("<>")
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert link.startswith("https://lapor.contoh.go.id/berhenti?t=") and link in mail.get_content()
+    assert "cukup" not in link
+    path = link.removeprefix("https://lapor.contoh.go.id")
+    page = web_client.get(path, headers={"accept": "text/html"})
+    assert page.status_code == 200 and "Berhenti menerima kabar aduan" in page.text
+    assert store.db.contact_optouts.count_documents({"channel": "email"}) == 0  # GET: no change
+    one_click = web_client.post(path, data={"List-Unsubscribe": "One-Click"})
+    assert one_click.status_code == 200 and "tidak akan dikirimi" in one_click.text
+
+    second = change()  # both channels stopped: nothing planned, and why
+    (nothing,) = deliveries(store, second).values()
+    assert (nothing["channel"], nothing["status"]) == ("none", "skipped")
+    assert nothing["reason"] == "the reporter stopped messages on this channel"
+    forged = web_client.post(path[:-1] + ("0" if path[-1] != "0" else "1"), data={})
+    assert forged.status_code == 404
+
+    assert sms("MULAI")["action"] == "mulai"
+    restarted = web_client.post(path, data={"aksi": "mulai"})
+    assert restarted.status_code == 200 and "dikirim lagi" in restarted.text
+    third = change()
+    assert set(deliveries(store, third)) == {"email", "sms"}
+    (again,) = fetched_for_case()
+    assert again["to"] == "081234500099" and again["message"].endswith("SMS lagi.")
+    assert running.sender.run_once()["sent"] >= 1 and len(mailbox.about(case_id)) == 2
 
 
 def test_an_smtp_failure_is_retried_after_a_backoff_then_delivered(store, cases, running, mailbox):

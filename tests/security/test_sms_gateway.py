@@ -7,6 +7,7 @@ the complaint is public. On the real stack, through the real app."""
 from __future__ import annotations
 
 import time
+import uuid
 
 import pytest
 from pydantic import SecretStr
@@ -147,6 +148,44 @@ def test_a_keyword_alone_is_no_complaint(stack_settings):
         r = c.post("/api/v1/sms", **signed(SECRET, sms("RAHASIA")))
         assert r.status_code == 422
         assert "RAHASIA" in r.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "message, action",
+    [
+        ("BERHENTI", "berhenti"),
+        (" stop! ", "berhenti"),
+        ("UNREG LAPOR", "berhenti"),
+        ("Mulai", "mulai"),
+        ("START 1708.", "mulai"),
+    ],
+)
+def test_a_channel_keyword_alone_stops_or_starts_the_sms_and_files_nothing(
+    stack_settings, store, message, action
+):
+    from core.contacts import SMS, ContactIndex
+
+    sender = f"+62 813-99{uuid.uuid4().int % 10**6:06d}"  # its own number
+    index = ContactIndex.from_settings(stack_settings).of(SMS, sender)
+    with client(stack_settings) as c:
+        r = c.post("/api/v1/sms", **signed(SECRET, sms(message, sender)))
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["action"] == action and body["tracking_id"] is None
+        assert ("MULAI" if action == "berhenti" else "BERHENTI") in body["reply"]
+        stopped = store.db.contact_optouts.count_documents({"_id": index})
+        assert stopped == (action == "berhenti")
+        # the keyword followed by more words is a complaint like any other
+        filed = c.post(
+            "/api/v1/sms", **signed(SECRET, sms(f"{message} jalan rusak BANJAR", sender))
+        )
+        assert filed.json()["action"] == "aduan" and filed.json()["tracking_id"]
+
+
+def test_a_channel_keyword_from_no_number_is_refused_in_indonesian(stack_settings):
+    with client(stack_settings) as c:
+        r = c.post("/api/v1/sms", **signed(SECRET, sms("BERHENTI", "INFO-1708")))
+        assert r.status_code == 422 and "Nomor pengirim" in r.json()["detail"]
 
 
 def test_the_limit_is_per_gateway_not_per_address(stack_settings):

@@ -22,11 +22,12 @@ from starlette.concurrency import run_in_threadpool
 from casestore.dead_letters import DeadLetterStore
 from casestore.public_view import INTAKE_LABELS, reporter_lookup
 from casestore.workflow import STATUS_LABELS
+from core.contacts import SMS
 from core.privacy import token_hash
 from streams.intake import IdConflict, IntakeError, stored_lookup
 from web import sms
 from web.deps import Services, ServicesDep, intake_rate_limit, sms_rate_limit
-from web.sms import SignedRequest, privacy_keyword
+from web.sms import SignedRequest, channel_keyword, privacy_keyword
 from web.uploads import attach_photos, checked_photos, read_uploads
 
 router = APIRouter(prefix="/api/v1", tags=["public"])
@@ -282,10 +283,21 @@ def lookup(
 
 
 class SmsReply(BaseModel):
-    tracking_id: str
-    privacy: str
+    action: Literal["aduan", "berhenti", "mulai"] = Field(
+        "aduan", description="A complaint, or a stop/start of the SMS about complaints"
+    )
+    tracking_id: str | None = Field(None, description="The complaint's (action 'aduan')")
+    privacy: str | None = None
     secret_token: str | None = None
     reply: str = Field(description="The text the gateway sends back to the citizen (Indonesian)")
+
+
+SMS_CHANNEL_REPLIES = {
+    sms.STOP: "Nomor ini tidak akan dikirimi SMS kabar aduan LAPOR! lagi. Balas MULAI untuk "
+    "menerimanya kembali. Aduan baru tetap dapat dikirim.",
+    sms.START: "SMS kabar aduan LAPOR! akan dikirim lagi ke nomor ini. Balas BERHENTI untuk "
+    "menghentikannya.",
+}
 
 
 @router.post(
@@ -305,7 +317,11 @@ def sms_gateway(
     """SMS 1708 gateway webhook: ``{"from": "0812...", "message": "BANJAR jalan rusak ..."}``,
     signed by the gateway (``X-Lapor-Timestamp``, ``X-Lapor-Signature``: see README).
     A message starting ``RAHASIA`` or ``ANONIM`` is filed with that privacy; the
-    reply to a rahasia one carries its secret token."""
+    reply to a rahasia one carries its secret token. ``BERHENTI`` alone stops the
+    SMS about complaints to the sender's number, ``MULAI`` starts them again."""
+    keyword = channel_keyword(body.message)
+    if keyword is not None:
+        return _sms_channel(svc, body.sender, keyword)
     privacy, text = privacy_keyword(body.message)
     if not any(ch.isalnum() for ch in text):
         raise HTTPException(
@@ -337,3 +353,14 @@ def sms_gateway(
         secret_token=receipt.secret_token,
         reply=reply,
     )
+
+
+def _sms_channel(svc: Services, sender: str, keyword: str) -> SmsReply:
+    """BERHENTI / MULAI for the sender's number (kept under its blind index only)."""
+    if svc.optouts.index.of(SMS, sender) is None:
+        raise HTTPException(422, "Nomor pengirim tidak dikenali sebagai nomor telepon.")
+    if keyword == sms.STOP:
+        svc.optouts.stop(SMS, sender, svc.clock(), via="sms")
+    else:
+        svc.optouts.resume(SMS, sender)
+    return SmsReply(action=keyword, reply=SMS_CHANNEL_REPLIES[keyword])

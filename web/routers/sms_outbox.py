@@ -79,6 +79,7 @@ def fetch(
         body.limit,
         svc.settings.sms_outbox_lease_seconds,
         svc.sealer,
+        svc.optouts,
     )
     return FetchOut(
         messages=[OutgoingSms(id=m["id"], to=m["to"], message=m["text"]) for m in taken]
