@@ -1,6 +1,7 @@
 """Merging related complaints: one incident, one answer, every citizen told.
 
-An admin merges cases linked as related (``casestore/related.py``) into a
+An admin merges cases linked as related (``casestore/related.py``), or any other
+case it can see given by its number (a duplicate the linker did not find), into a
 *primary*: each merged case gets ``merged_into`` = the primary's id and from then
 on follows it: the primary's status now, and every later status change of the
 primary (with its note: the unit's answer) is written to the merged cases too, so
@@ -10,9 +11,10 @@ queues, and its status cannot be changed by itself. "Pisahkan" (split) ends the
 merge: the case keeps the status it has and runs on its own again.
 
 Safe by construction: only admins who may route (national admins, regional
-coordinators) merge, only cases they can see, only cases linked as related, one
-level deep (a primary is never merged into another, a merged case is never a
-primary). Every merge and split is audited on each case.
+coordinators) merge, only cases they can see (a number outside their scope is
+refused like an unknown one), one level deep (a primary is never merged into
+another, a merged case is never a primary). Every merge and split is audited on
+each case.
 """
 
 from __future__ import annotations
@@ -65,14 +67,14 @@ def merge(
         raise MergeError("Alasan penggabungan wajib diisi.")
     now = now or datetime.now(UTC)
     primary = _unmerged(store, user, primary_id, "utama")
-    related = set(primary.get("related") or [])
     chosen = [i for i in dict.fromkeys(others) if i != primary_id]
     if not chosen:
-        raise MergeError("Pilih aduan terkait yang akan digabung.")
+        raise MergeError("Pilih aduan terkait atau tulis nomor aduan yang akan digabung.")
     for case_id in chosen:
-        if case_id not in related:
-            raise MergeError(f"Aduan {case_id} tidak tercatat sebagai aduan terkait.")
-        _unmerged(store, user, case_id, "terkait")
+        try:
+            _unmerged(store, user, case_id, "lain")
+        except LookupError:
+            raise MergeError(f"Aduan {case_id} tidak ditemukan di cakupan Anda.") from None
         if store.cases.count_documents({"merged_into": case_id}, limit=1):
             raise MergeError(f"Aduan {case_id} adalah aduan utama gabungan lain.")
     entry = {

@@ -55,11 +55,15 @@ def admin(db):
     return "gabung-admin", "kata-sandi-gabung-1"
 
 
-def test_case_page_shows_location_photos_and_merges_and_splits(browser, server, pair, admin, db):
+def test_case_page_shows_location_photos_and_merges_and_splits(
+    browser, server, pair, admin, db, stack_settings
+):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
     first, second = pair
+    third = file(server, "Lampu jalan di depan rumah saya mati, Kabupaten Sleman", [])
+    assert wait_for_cases(stack_settings, [third], timeout=120) == 1
     login(browser, server, *admin)
     browser.get(f"{server}/admin/cases/{first}")
     assert browser.find_element(By.ID, "latlong").text == "-7.741700, 110.361900"
@@ -72,10 +76,18 @@ def test_case_page_shows_location_photos_and_merges_and_splits(browser, server, 
     card = browser.find_element(By.ID, "related-card")
     assert "1 aduan terkait" in card.text and second in card.text
 
-    browser.find_element(By.CSS_SELECTOR, f'input.merge-choice[value="{second}"]').click()
+    # a number outside everything: refused, in Indonesian, nothing merged
+    browser.find_element(By.ID, "merge-numbers").send_keys("LPR-000000-TIDAKADA")
     browser.find_element(By.ID, "merge-reason").send_keys("lampu yang sama")
     click_and_wait(browser, browser.find_element(By.ID, "merge-submit"))
-    assert "digabung ke aduan ini" in browser.find_element(By.ID, "related-table").text
+    assert "LPR-000000-TIDAKADA tidak ditemukan" in browser.find_element(By.ID, "error").text
+    # the related one ticked, and a re-report the linker did not relate typed in
+    browser.find_element(By.CSS_SELECTOR, f'input.merge-choice[value="{second}"]').click()
+    browser.find_element(By.ID, "merge-numbers").send_keys(f" {third} ")
+    browser.find_element(By.ID, "merge-reason").send_keys("lampu yang sama")
+    click_and_wait(browser, browser.find_element(By.ID, "merge-submit"))
+    table = browser.find_element(By.ID, "related-table").text
+    assert table.count("digabung ke aduan ini") == 2 and third in table
 
     status = Select(browser.find_element(By.ID, "s-to"))
     status.select_by_index(0)
@@ -84,6 +96,7 @@ def test_case_page_shows_location_photos_and_merges_and_splits(browser, server, 
     cases = CaseStore(db).cases
     primary, merged = cases.find_one({"_id": first}), cases.find_one({"_id": second})
     assert merged["merged_into"] == first and merged["status"] == primary["status"]
+    assert cases.find_one({"_id": third})["merged_into"] == first
     browser.get(f"{server}/lacak?id={second}")  # the second citizen reads the answer
     assert "Petugas PJU sudah dijadwalkan" in browser.find_element(By.TAG_NAME, "body").text
 

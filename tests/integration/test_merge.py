@@ -1,4 +1,5 @@
-"""Merge rules on the real store (casestore/merge.py): who may merge what, chains
+"""Merge rules on the real store (casestore/merge.py): who may merge what (related
+cases, or any in the admin's scope by number), chains
 refused, the primary's status changes followed, triage left, split restores a deadline."""
 
 from __future__ import annotations
@@ -53,16 +54,22 @@ def store(stack_settings, request):
     db.client.drop_database(db.name)
 
 
-def test_only_admins_merge_only_related_cases_they_can_see(store):
+def test_only_admins_merge_only_cases_they_can_see(store):
+    store.cases.insert_one(case("M-5", [], province="63"))
     with pytest.raises(PermissionError):
         merge(store, LIAISON, "M-1", ["M-2"], "sama")
     with pytest.raises(LookupError):  # a coordinator of another province sees nothing
         merge(store, KALSEL, "M-1", ["M-2"], "sama")
-    with pytest.raises(MergeError, match="tidak tercatat sebagai aduan terkait"):
-        merge(store, ADMIN, "M-1", ["M-4"], "sama")
+    with pytest.raises(MergeError, match="M-1 tidak ditemukan di cakupan Anda"):
+        merge(store, KALSEL, "M-5", ["M-1"], "sama")  # a number typed from outside
+    with pytest.raises(MergeError, match="M-9 tidak ditemukan"):
+        merge(store, ADMIN, "M-1", ["M-9"], "sama")
     with pytest.raises(MergeError, match="Alasan"):
         merge(store, ADMIN, "M-1", ["M-2"], " ")
     assert store.cases.count_documents({"merged_into": {"$exists": True}}) == 0
+    # a duplicate the linker did not relate, given by its number
+    assert merge(store, ADMIN, "M-1", ["M-4"], "lampu yang sama, dilaporkan ulang") == ["M-4"]
+    assert store.cases.find_one({"_id": "M-4"})["merged_into"] == "M-1"
 
 
 def test_merged_cases_follow_the_primary_and_leave_triage(store):

@@ -1,6 +1,8 @@
-"""Merge related complaints into one and split them again (``casestore/merge.py``)."""
+"""Merge complaints into one and split them again (``casestore/merge.py``)."""
 
 from __future__ import annotations
+
+import re
 
 from fastapi import APIRouter, Depends, Form, HTTPException
 from fastapi.responses import Response
@@ -19,9 +21,12 @@ def merge_related(
     user: CurrentUser,
     svc: ServicesDep,
     others: list[str] = Form([]),
+    nomor: str = Form("", max_length=2_000),
     reason: str = Form(""),
 ) -> Response:
-    """Merge the chosen related cases into this one (the primary)."""
+    """Merge the chosen related cases, and the cases whose numbers were typed in
+    ``nomor`` (separated by commas or spaces), into this one (the primary)."""
+    others = [*others, *(n for n in re.split(r"[\s,;]+", nomor) if n)]
     _case_or_404(svc, user, case_id)
     if not user.may_redispatch:
         raise HTTPException(403, ADMINS_ONLY)
