@@ -52,6 +52,21 @@ PENDING, SENDING, QUEUED, SENT, DEAD, SKIPPED = (
 FINISHED_DROPS = {"sealed": "", "to": "", "lease_until": "", "stop_link": ""}
 STOPPED = "the reporter stopped messages on this channel"
 SEND_LEASE = timedelta(minutes=5)  # longest an SMTP conversation may hold a claim
+# what the console's "Kabar ke pelapor" card says (web/templates/case.html)
+CHANNEL_LABELS = {EMAIL: "E-mail", SMS: "SMS", NONE: "-"}
+DELIVERY_LABELS = {
+    PENDING: "menunggu dikirim",
+    SENDING: "sedang dikirim",
+    QUEUED: "menunggu gateway SMS",
+    SENT: "terkirim",
+    DEAD: "gagal",
+    SKIPPED: "tidak dikirim",
+}
+REASON_LABELS = {
+    STOPPED: "pelapor meminta berhenti lewat saluran ini",
+    "no contact": "pelapor tidak meninggalkan kontak",
+    "no e-mail channel or usable contact": "tidak ada kontak yang dapat dipakai",
+}
 
 
 def phone_number(raw: str | None) -> str | None:
@@ -79,6 +94,18 @@ class DeliveryStore:
         self.deliveries.create_index(
             [("channel", ASCENDING), ("status", ASCENDING), ("next_attempt_at", ASCENDING)]
         )
+        self.deliveries.create_index("case_id")  # the console's case page
+
+    def by_event(self, case_id: str) -> dict[str, list[dict]]:
+        """A case's deliveries (no sealed identity, no text) per event id, for the
+        console: whether the reporter heard of each change, on which channel."""
+        found: dict[str, list[dict]] = {}
+        for delivery in self.deliveries.find(
+            {"case_id": case_id},
+            {"event_id": 1, "channel": 1, "status": 1, "reason": 1, "attempts": 1, "sent_at": 1},
+        ).sort("channel", ASCENDING):
+            found.setdefault(delivery["event_id"], []).append(delivery)
+        return found
 
     def enqueue(self, event_id: str, channel: str, doc: dict, now: datetime) -> bool:
         """Add a delivery once; False when this event already has one on ``channel``."""

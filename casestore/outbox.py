@@ -31,6 +31,13 @@ from core.privacy import mask_identifiers
 
 PENDING = "outbox_pending"  # count of unsent entries: the relay's index
 NOTE_CHARS = 4_000  # core.events.Notification.note
+KIND_LABELS = {  # the console's "Kabar ke pelapor" card
+    "status": "Perubahan status",
+    "answer": "Jawaban unit",
+    "info_request": "Permintaan informasi",
+    "redispatch": "Dialihkan",
+    "escalation": "Eskalasi",
+}
 
 
 def add_notification(

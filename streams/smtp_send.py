@@ -101,8 +101,11 @@ class Mailer:
                     smtp.login(self.username, self.password or "")
                 smtp.send_message(self.message(to, subject, text, message_id, stop_link))
         except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _ in exc.recipients.values()]
-            raise SendError(f"recipient refused: {exc.recipients}", min(codes) >= 500) from None
+            # the server's answers without the address (the reason is stored and shown)
+            answers = list(exc.recipients.values())
+            said = "; ".join(f"{code} {reply.decode('utf-8', 'replace')}" for code, reply in answers)
+            permanent = min(code for code, _ in answers) >= 500
+            raise SendError(f"recipient refused: {said}", permanent) from None
         except smtplib.SMTPAuthenticationError as exc:
             raise SendError(f"SMTP login refused ({exc.smtp_code})", False) from None
         except smtplib.SMTPResponseException as exc:

@@ -7,8 +7,10 @@ through the real app."""
 from __future__ import annotations
 
 import asyncio
+import html
 import itertools
 import json
+import re
 import time
 import uuid
 from datetime import timedelta
@@ -19,7 +21,7 @@ from kafka import KafkaProducer
 
 from casestore.deliveries import DeliveryStore
 from casestore.store import CaseStore, Stale, connect
-from casestore.users import User
+from casestore.users import User, UserStore
 from casestore.workflow import OPEN_STATUSES
 from lapor import stack
 from lapor.operations import notifier, submit_records, wait_for_cases
@@ -27,6 +29,7 @@ from lapor.stack import free_port
 from streams.notifier import now_utc
 from streams.smtp_send import mail_message_id
 from tests.conftest import SMS_SECRET, topic_messages
+from tests.security.console import login, make_client
 from tests.security.sms import signed
 
 pytestmark = pytest.mark.integration
@@ -174,8 +177,25 @@ def deliveries(store: CaseStore, event_id: str) -> dict[str, dict]:
     return {d["channel"]: d for d in DeliveryStore(store.db).for_event(event_id)}
 
 
+@pytest.fixture(scope="module")
+def console(stack_settings, store):
+    """A national admin's console (its own app instance), for the case page."""
+    UserStore(store.db).create(f"kabar-{RUN}", "sandi-kabar-uji-71!", "national_admin")
+    with make_client(stack_settings) as client:
+        assert login(client, f"kabar-{RUN}", "sandi-kabar-uji-71!").status_code == 303
+        yield client
+
+
+def news(console, case_id: str) -> str:
+    """The case page's "Kabar ke pelapor" table, as text."""
+    page = console.get(f"/admin/cases/{case_id}")
+    assert page.status_code == 200, page.text
+    table = re.search(r'<table id="news">(.*?)</table>', page.text, re.S).group(1)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", table)).split())
+
+
 def test_a_status_change_reaches_the_reporter_by_email_and_sms(
-    store, cases, running, mailbox, web_client, stack_settings
+    store, cases, running, mailbox, web_client, stack_settings, console
 ):
     case_id = cases["both"]
     status = advance(store, case_id)
@@ -225,6 +245,9 @@ def test_a_status_change_reaches_the_reporter_by_email_and_sms(
     assert ack.json() == {"sent": 1, "failed": 0}
     sms = deliveries(store, entry["event_id"])["sms"]
     assert sms["status"] == "sent" and "to" not in sms and "sealed" not in sms
+    told = news(console, case_id)  # what the console shows of it: no contact
+    assert "E-mail: terkirim" in told and "SMS: terkirim" in told
+    assert "contoh.id" not in told and "0017" not in told
     twice = web_client.post("/api/v1/sms/outbox/ack", **signed(SMS_SECRET, {"sent": [sms["_id"]]}))
     assert twice.json() == {"sent": 0, "failed": 0}
     unsigned = web_client.post("/api/v1/sms/outbox/fetch", json={"limit": 1})
@@ -252,7 +275,9 @@ def test_a_status_change_reaches_the_reporter_by_email_and_sms(
     assert len(DeliveryStore(store.db).for_event(entry["event_id"])) == 2
 
 
-def test_a_reporter_stops_and_restarts_each_channel(store, cases, running, mailbox, web_client):
+def test_a_reporter_stops_and_restarts_each_channel(
+    store, cases, running, mailbox, web_client, console
+):
     """SMS BERHENTI and the e-mail's link (its page, or a mail client's one-click
     POST): a message already queued is not sent, later events plan none; MULAI and
     the page bring both back. Found by the contact's blind index only."""
@@ -305,6 +330,9 @@ def test_a_reporter_stops_and_restarts_each_channel(store, cases, running, mailb
     (nothing,) = deliveries(store, second).values()
     assert (nothing["channel"], nothing["status"]) == ("none", "skipped")
     assert nothing["reason"] == "the reporter stopped messages on this channel"
+    told = news(console, case_id)
+    assert "SMS: tidak dikirim (pelapor meminta berhenti lewat saluran ini)" in told
+    assert "-: tidak dikirim (pelapor meminta berhenti" in told
     forged = web_client.post(path[:-1] + ("0" if path[-1] != "0" else "1"), data={})
     assert forged.status_code == 404
 
@@ -335,14 +363,18 @@ def test_an_smtp_failure_is_retried_after_a_backoff_then_delivered(store, cases,
     assert deliveries(store, entry_id)["email"]["status"] == "sent"
 
 
-def test_a_permanent_refusal_is_dead_lettered_with_its_reason(store, cases, running, mailbox):
+def test_a_permanent_refusal_is_dead_lettered_with_its_reason(
+    store, cases, running, mailbox, console
+):
     case_id = cases["refused"]
     mailbox.refuse.add(f"ditolak-{RUN}@contoh.id")
     entry_id = _notified(store, running, case_id, "email")
     running.sender.run_once()
     email = deliveries(store, entry_id)["email"]
     assert email["status"] == "dead" and "550" in email["reason"]
+    assert "ditolak-" not in email["reason"]  # the server's answer, not the address
     assert email["attempts"] == 1 and mailbox.about(case_id) == []
+    assert "E-mail: gagal (recipient refused: 550" in news(console, case_id)
 
 
 def test_a_reporter_without_contact_gets_nothing_and_no_error(store, cases, running, mailbox):

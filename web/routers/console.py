@@ -12,7 +12,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from kafka.errors import KafkaError
 
 from casestore.answers import ANSWERABLE, AnswerTemplates
+from casestore.deliveries import CHANNEL_LABELS, DELIVERY_LABELS, REASON_LABELS, DeliveryStore
 from casestore.monitoring import MonitoringStore
+from casestore.outbox import KIND_LABELS
 from casestore.store import Stale
 from casestore.users import Throttled, User, UserError
 from casestore.workflow import (
@@ -267,6 +269,13 @@ def case_detail(
         related_cases=svc.store.list_for(
             user, {"_id": {"$in": (case.get("related") or []) + (case.get("merged") or [])}}
         ),
+        deliveries=DeliveryStore(svc.store.db).by_event(case_id),
+        labels={
+            "kind": KIND_LABELS,
+            "channel": CHANNEL_LABELS,
+            "delivery": DELIVERY_LABELS,
+            "reason": REASON_LABELS,
+        },
     )
 
 
