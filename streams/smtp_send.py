@@ -103,7 +103,9 @@ class Mailer:
         except smtplib.SMTPRecipientsRefused as exc:
             # the server's answers without the address (the reason is stored and shown)
             answers = list(exc.recipients.values())
-            said = "; ".join(f"{code} {reply.decode('utf-8', 'replace')}" for code, reply in answers)
+            said = "; ".join(
+                f"{code} {reply.decode('utf-8', 'replace')}" for code, reply in answers
+            )
             permanent = min(code for code, _ in answers) >= 500
             raise SendError(f"recipient refused: {said}", permanent) from None
         except smtplib.SMTPAuthenticationError as exc:
