@@ -73,6 +73,11 @@ class ContactIndex:
         value = canonical(channel, contact)
         return self._mac(channel, value) if value else None
 
+    def pseudonym(self, channel: str, value: str) -> str:
+        """The index of a contact, or for what is none (an SMS short code, a name)
+        a keyed hash of the text as given: a stable key to count by, not a contact."""
+        return self.of(channel, value) or self._mac(f"{channel}-raw", value.strip())
+
     def link_token(self, index: str) -> str:
         """What the e-mail's opt-out link carries: the index and its MAC."""
         return f"{index}.{self._mac('link', index)[:32]}"

@@ -168,6 +168,12 @@ class Settings(BaseSettings):
     sms_rate_per_minute: int = Field(
         600, ge=1, description="SMS webhook calls per gateway per minute (429 beyond)."
     )
+    sms_sender_per_hour: int = Field(
+        20,
+        ge=1,
+        description="Complaints by SMS per sender number per hour, over all gateways "
+        "(429 beyond); counted under the number's blind index, never the number.",
+    )
 
     tracking_key: SecretStr | None = Field(
         None,

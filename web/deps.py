@@ -20,6 +20,7 @@ from casestore.sessions import SessionStore
 from casestore.store import CaseStore
 from casestore.users import ROLE_LABELS, User, UserStore
 from casestore.workflow import STATUS_LABELS
+from core.contacts import ContactIndex
 from core.privacy import Sealer
 from core.settings import Settings
 from core.tracking import TrackingIds
@@ -43,12 +44,14 @@ class Services:
     sealer: Sealer
     limiter: IntakeLimiter
     sms_limiter: IntakeLimiter  # per SMS gateway (web/sms.py)
+    sms_sender_limiter: IntakeLimiter  # complaints per sender number (its blind index)
     sms_gateways: list[Gateway]  # empty: the SMS webhook is disabled
     sessions: SessionStore
     api_clients: ApiClientStore
     photos: PhotoStore  # complaint photos (GridFS, casestore/photos.py)
     clock: Callable[[], datetime]  # the server's time; tests move it instead of sleeping
     tracking: TrackingIds  # issues and checks tracking ids (core/tracking.py)
+    contacts: ContactIndex  # blind index of numbers and addresses (core/contacts.py)
     optouts: OptOuts  # channels reporters stopped (SMS BERHENTI, the e-mail's link)
 
 

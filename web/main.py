@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from limits import RateLimitItemPerHour
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -206,6 +207,7 @@ def create_app(
         producer = make_producer(kafka_bootstrap, settings)
         sealer = Sealer.from_settings(settings.reporter_key, settings.reporter_key_file)
         tracking = TrackingIds.from_settings(settings)
+        contacts = ContactIndex.from_settings(settings)
         limiter = IntakeLimiter(
             settings.rate_limit_storage or mongodb_uri,
             settings.intake_rate_per_minute,
@@ -221,13 +223,17 @@ def create_app(
             sealer=sealer,
             limiter=limiter,
             sms_limiter=limiter.sibling(settings.sms_rate_per_minute, "sms-gateway"),
+            sms_sender_limiter=limiter.sibling(
+                settings.sms_sender_per_hour, "sms-sender", RateLimitItemPerHour
+            ),
             sms_gateways=sms_gateways,
             sessions=sessions,
             api_clients=api_clients,
             photos=photo_store,
             clock=clock,
             tracking=tracking,
-            optouts=OptOuts(store.db, ContactIndex.from_settings(settings)),
+            contacts=contacts,
+            optouts=OptOuts(store.db, contacts),
         )
         yield
         producer.close(5)

@@ -19,7 +19,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from limits import RateLimitItemPerMinute
+from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
@@ -85,10 +85,13 @@ class IntakeLimiter:
             log.warning("rate-limit storage unreachable (%s); limiting per process", why)
         self.health.degraded, self.health.retry_at = True, time.monotonic() + RETRY_SECONDS
 
-    def sibling(self, per_minute: int, namespace: str) -> IntakeLimiter:
-        """Another limit on the same storage (one connection, one outage log)."""
+    def sibling(
+        self, amount: int, namespace: str, per: type[RateLimitItem] = RateLimitItemPerMinute
+    ) -> IntakeLimiter:
+        """Another limit on the same storage (one connection, one outage log):
+        ``amount`` per minute, or per the ``limits`` item given."""
         other = copy.copy(self)
-        other.item, other.namespace = RateLimitItemPerMinute(per_minute), namespace
+        other.item, other.namespace = per(amount), namespace
         return other
 
     def _hit(self, limiter: MovingWindowRateLimiter, client: str) -> int:

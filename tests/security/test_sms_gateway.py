@@ -215,6 +215,36 @@ def test_the_limit_is_per_gateway_not_per_address(stack_settings):
         assert "Retry-After" in a.post("/api/v1/sms", **signed(SECRET, sms("BANJAR x"))).headers
 
 
+def test_one_number_is_limited_over_all_gateways_and_counted_without_its_number(
+    stack_settings,
+):
+    secrets_ = f"telkom:{SECRET},indosat:{OTHER}"
+    settings = stack_settings.model_copy(
+        update={  # a fresh namespace of counters for this test
+            "sms_sender_per_hour": 2,
+            "mongodb_db": f"{stack_settings.mongodb_db}_{unique('rs')}".replace("-", "_"),
+        }
+    )
+    flood = f"0813 77{uuid.uuid4().int % 10**6:06d}"
+    with client(settings, secret=secrets_) as c:
+        got = [
+            c.post("/api/v1/sms", **signed(key, sms(f"BANJAR jalan rusak {i}", flood)))
+            for i, key in enumerate([SECRET, OTHER, SECRET])
+        ]
+        assert [r.status_code for r in got] == [200, 200, 429]
+        assert "nomor ini" in got[2].json()["detail"] and got[2].headers["Retry-After"]
+        spelt = "+62" + flood.replace(" ", "")[1:]  # the same number, written otherwise
+        again = c.post("/api/v1/sms", **signed(OTHER, sms("BANJAR jalan rusak 3", spelt)))
+        assert again.status_code == 429
+        other = c.post("/api/v1/sms", **signed(SECRET, sms("BANJAR jalan rusak", PHONE)))
+        assert other.status_code == 200  # another number
+    limits = connect(stack.endpoints(settings).mongodb_uri, f"{settings.mongodb_db}_limits")
+    counted = " ".join(
+        str(d) for name in limits.list_collection_names() for d in limits[name].find()
+    )
+    assert "sms-sender" in counted and flood.replace(" ", "")[4:] not in counted
+
+
 @pytest.mark.parametrize("privacy", ["rahasia", "anonim", "public"])
 def test_the_number_reaches_a_unit_only_when_public(stack_settings, worker, store, privacy):
     keyword = {"rahasia": "RAHASIA ", "anonim": "ANONIM ", "public": ""}[privacy]

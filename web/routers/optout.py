@@ -26,7 +26,7 @@ UNKNOWN = (
 
 
 def _index(svc: ServicesDep, token: str) -> str:
-    index = svc.optouts.index.index_of_token(token)
+    index = svc.contacts.index_of_token(token)
     if index is None:
         raise HTTPException(404, UNKNOWN)
     return index

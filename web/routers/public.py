@@ -323,6 +323,15 @@ def sms_gateway(
     if keyword is not None:
         return _sms_channel(svc, body.sender, keyword)
     privacy, text = privacy_keyword(body.message)
+    # one number flooding 1708 (a script, a stuck phone) must not drown a gateway's
+    # allowance: counted under the number's blind index, never the number
+    retry = svc.sms_sender_limiter.hit(svc.contacts.pseudonym(SMS, body.sender))
+    if retry:
+        raise HTTPException(
+            429,
+            f"Terlalu banyak aduan dari nomor ini; kirim lagi dalam {-(-retry // 60)} menit.",
+            headers={"Retry-After": str(retry)},
+        )
     if not any(ch.isalnum() for ch in text):
         raise HTTPException(
             422,
@@ -357,7 +366,7 @@ def sms_gateway(
 
 def _sms_channel(svc: Services, sender: str, keyword: str) -> SmsReply:
     """BERHENTI / MULAI for the sender's number (kept under its blind index only)."""
-    if svc.optouts.index.of(SMS, sender) is None:
+    if svc.contacts.of(SMS, sender) is None:
         raise HTTPException(422, "Nomor pengirim tidak dikenali sebagai nomor telepon.")
     if keyword == sms.STOP:
         svc.optouts.stop(SMS, sender, svc.clock(), via="sms")
