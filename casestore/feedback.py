@@ -25,23 +25,22 @@ from casestore.outbox import add_notification
 from casestore.store import CaseStore, Stale
 from casestore.workflow import (
     AUTO_CLOSE_DAYS,
-    DIARSIPKAN,
+    CLOSED_STATUSES,
     DIBUKA_KEMBALI,
     DITINDAKLANJUTI,
-    DITOLAK,
     SELESAI,
     STATUS_LABELS,
+    SYSTEM,
     transition_update,
 )
 from core.privacy import mask_identifiers
 
 CITIZEN = "pelapor"  # the history's "by" for what the reporter did
-SYSTEM = "sistem"
 REPLY_MAX_CHARS = 5_000
 REASON_MAX_CHARS = 2_000
 COMMENT_MAX_CHARS = 1_000
 SCORES = range(1, 6)
-NO_REPLY_AFTER_CLOSE = frozenset({SELESAI, DITOLAK, DIARSIPKAN})
+NO_REPLY_AFTER_CLOSE = CLOSED_STATUSES
 AUTO_CLOSE_NOTE = (
     f"ditutup otomatis: tidak ada tanggapan pelapor dalam {AUTO_CLOSE_DAYS} hari kerja "
     "setelah tindak lanjut"

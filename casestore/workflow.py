@@ -68,6 +68,8 @@ AUTO_CLOSE_DAYS = 10
 # statuses only the citizen's side reaches (casestore/feedback.py), never the console
 CITIZEN_STATUSES = frozenset({DIBUKA_KEMBALI})
 OPEN_STATUSES = frozenset(DEADLINE_DAYS) | {DITINDAKLANJUTI}
+CLOSED_STATUSES = frozenset({SELESAI, DITOLAK, DIARSIPKAN})
+SYSTEM = "sistem"  # "by" in history and audit for what the hub did by itself
 # what an agency liaison may do with its unit's case: follow it up, answer it
 # (selesai) or send it back to the hub as not its authority; never route it
 LIAISON_STATUSES = frozenset({DITINDAKLANJUTI, SELESAI, BUKAN_WEWENANG})

@@ -104,6 +104,15 @@ class Settings(BaseSettings):
     photo_cleanup_seconds: float = Field(
         3600, gt=0, description="How often a worker removes photos no case references (72 h old)."
     )
+    identity_retention_days: int = Field(
+        365,
+        ge=1,
+        description="A reporter's identity is erased this many days after the case closed "
+        "(selesai, ditolak, diarsipkan): kept no longer than its purpose needs.",
+    )
+    identity_erase_seconds: float = Field(
+        3600, gt=0, description="How often a worker erases identities past their retention."
+    )
     auto_close_seconds: float = Field(
         300,
         gt=0,

@@ -158,6 +158,18 @@ def create_app(settings: Settings, bootstrap: str, mongodb_uri: str) -> faust.Ap
             "closed %d answered case(s) without a reply",
         )
 
+    @app.timer(interval=settings.identity_erase_seconds)
+    async def erase_expired_identities() -> None:
+        """Reporters' identities of cases closed longer than the retention period
+        (casestore/identities.py)."""
+        await store_round(
+            lambda: store.erase_expired_identities(
+                datetime.now(UTC), settings.identity_retention_days
+            ),
+            "identity retention",
+            "erased the reporter identity of %d case(s) closed past retention",
+        )
+
     async def publish_notification(key: bytes, value: bytes) -> None:
         await (await app.producer.send(settings.topic_notifications, key, value, None, None, None))
 

@@ -13,7 +13,7 @@ from typer.core import TyperGroup
 
 from core.files import private_umask
 from lapor import stack
-from lapor.cli import admin, bench, data, keys, model, run
+from lapor.cli import admin, bench, data, keys, model, privacy, run
 from lapor.cli.common import fail
 from lapor.operations import OperationError
 
@@ -45,6 +45,7 @@ app.add_typer(bench.bench_app, name="bench")
 app.add_typer(admin.admin_app, name="admin")
 app.add_typer(admin.open311_app, name="open311")
 app.add_typer(keys.keys_app, name="keys")
+app.add_typer(privacy.privacy_app, name="privacy")
 
 
 @app.callback()
