@@ -28,6 +28,7 @@ from casestore.workflow import CLOSED_STATUSES, SYSTEM
 from core.privacy import Sealer
 
 CLOSED = sorted(CLOSED_STATUSES)
+OPEN_DELIVERIES = {"status": {"$in": [PENDING, SENDING, QUEUED]}}  # they hold a sealed one
 ERASED = "identity erased"  # the reason an open delivery of such a case is dropped
 
 
@@ -92,9 +93,6 @@ class CaseIdentities:
         )
         self.audit("identity_erased", case_id, by, reason, {}, {}, now)
         return True
-
-
-OPEN_DELIVERIES = {"status": {"$in": [PENDING, SENDING, QUEUED]}}
 
 
 def reseal_tokens(
