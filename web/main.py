@@ -235,8 +235,11 @@ def create_app(
             contacts=contacts,
             optouts=OptOuts(store.db, contacts),
         )
-        yield
-        producer.close(5)
+        try:
+            yield
+        finally:  # also when the server's task is cancelled
+            producer.close(5)
+            limiter.close()  # its siblings share the storage
 
     app = FastAPI(
         title="LAPOR router",

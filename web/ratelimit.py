@@ -80,6 +80,15 @@ class IntakeLimiter:
             self.health.degraded = False
         return wait
 
+    def close(self) -> None:
+        """Close the shared storage's client while its server is still there. Left to
+        the garbage collector, ``limits``' MongoDB storage closes it in ``__del__``;
+        at interpreter exit that starts a monitor thread and waits for it forever
+        (a web process that never exits, a test run that never ends)."""
+        client = getattr(self.shared.storage, "storage", None)
+        if callable(getattr(client, "close", None)):
+            client.close()
+
     def _degrade(self, why: object) -> None:
         if not self.health.degraded:  # its address is not logged: it may hold a password
             log.warning("rate-limit storage unreachable (%s); limiting per process", why)
