@@ -37,14 +37,6 @@ class OptOuts:
         """Messages on that channel again; False if they were not stopped."""
         return self.optouts.delete_one({"_id": index}).deleted_count == 1
 
-    def stop(self, channel: str, contact: str, at: datetime, via: str) -> bool:
-        index = self.index.of(channel, contact)
-        return index is not None and self.stop_index(channel, index, at, via)
-
-    def resume(self, channel: str, contact: str) -> bool:
-        index = self.index.of(channel, contact)
-        return index is not None and self.resume_index(index)
-
     def stopped(self, channel: str, contact: str | None) -> bool:
         index = self.index.of(channel, contact)
         return index is not None and self.stopped_index(index)

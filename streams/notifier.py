@@ -99,20 +99,19 @@ class NotificationSink(CaseSink):
                 return self._nothing(event, DEAD, str(exc), now)
         email = email_address(contact.get("email")) if self.email else None
         phone = phone_number(contact.get("phone"))
+        index = self.optouts.index
+        email_key = index.of(EMAIL, email) if email else None  # each contact hashed once
         stopped = [
             channel
-            for channel, value in ((EMAIL, email), (SMS, phone))
-            if value and self.optouts.stopped(channel, value)
+            for channel, key in ((EMAIL, email_key), (SMS, index.of(SMS, phone) if phone else None))
+            if key and self.optouts.stopped_index(key)
         ]
         email = None if EMAIL in stopped else email
         phone = None if SMS in stopped else phone
         if not email and not phone:
             why = "no contact" if not contact else "no e-mail channel or usable contact"
             return self._nothing(event, SKIPPED, STOPPED if stopped else why, now)
-        stop = None
-        if email:
-            token = self.optouts.index.link_token(self.optouts.index.of(EMAIL, email))
-            stop = stop_link(self.public_url, token)
+        stop = stop_link(self.public_url, index.link_token(email_key)) if email else None
         message, new = compose(event, self.public_url, stop), 0
         if email:
             new += deliveries.enqueue(

@@ -6,28 +6,15 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
 from casestore.optouts import OptOuts
 from core.contacts import EMAIL, ContactIndex
-from tests.browser.test_console import (  # noqa: F401 - fixtures
-    CHROMEDRIVER,
-    CHROMIUM,
-    browser,
-    click_and_wait,
-    db,
-    server,
-)
-
-pytestmark = pytest.mark.integration
-if not (CHROMIUM and CHROMEDRIVER):
-    pytestmark = [pytestmark, pytest.mark.skipif(True, reason="chromium is not installed")]
+from tests.browser.test_console import click_and_wait, pytestmark  # noqa: F401
 
 
 def test_the_link_shows_the_choice_and_its_buttons_stop_and_restart(
-    browser,  # noqa: F811
-    server,  # noqa: F811
-    db,  # noqa: F811
+    browser,
+    server,
+    db,
     stack_settings,
 ):
     from selenium.webdriver.common.by import By

@@ -366,10 +366,11 @@ def sms_gateway(
 
 def _sms_channel(svc: Services, sender: str, keyword: str) -> SmsReply:
     """BERHENTI / MULAI for the sender's number (kept under its blind index only)."""
-    if svc.contacts.of(SMS, sender) is None:
+    index = svc.contacts.of(SMS, sender)
+    if index is None:
         raise HTTPException(422, "Nomor pengirim tidak dikenali sebagai nomor telepon.")
     if keyword == sms.STOP:
-        svc.optouts.stop(SMS, sender, svc.clock(), via="sms")
+        svc.optouts.stop_index(SMS, index, svc.clock(), via="sms")
     else:
-        svc.optouts.resume(SMS, sender)
+        svc.optouts.resume_index(index)
     return SmsReply(action=keyword, reply=SMS_CHANNEL_REPLIES[keyword])
